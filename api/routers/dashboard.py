@@ -1,0 +1,423 @@
+"""The dashboard: server-rendered pages (Jinja2, plain CSS, inline SVG charts; no front-end
+build step) for team managers and employer services.
+
+- Managers: caseload balance per coach and team as a chart, optimisations (start, follow),
+  a proposal's moves with reasons and before/after figures, approve and reject.
+- Employer services: open vacancies, a vacancy's candidate list with reasons (the candidate
+  card, without sensitive fields), and recording an outcome.
+
+Log-in is by pasting an API key; it is kept in an HttpOnly, SameSite=Strict cookie, and every
+form carries a CSRF token derived from the key. Pages use the same role matrix, the same
+services and the same audit log as the JSON API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api import caseload_service
+from api.auth import Principal
+from api.deps import COOKIE_NAME, get_service, presented_key, resolve_principal, route_key
+from api.problems import ProblemError
+from api.roles import PUBLIC, ROLE_MATRIX, Role
+from api.schemas import OutcomeCreate
+
+TEMPLATES = Jinja2Templates(directory=str(FsPath(__file__).resolve().parent.parent / "templates"))
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+IdPath = Annotated[str, Path(min_length=1, max_length=100)]
+
+MESSAGES = {
+    "approved": "The proposal is approved: its moves are now the caseloads.",
+    "rejected": "The proposal is rejected.",
+    "outcome": "The outcome is recorded.",
+    "started": "The optimisation has started.",
+}
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class PageForbidden(Exception):
+    def __init__(self, principal: Principal, allowed: frozenset[Role]) -> None:
+        self.principal = principal
+        self.allowed = allowed
+
+
+def csrf_token(key: str) -> str:
+    return hmac.new(key.encode(), b"plein-dashboard-csrf", hashlib.sha256).hexdigest()[:32]
+
+
+async def page_principal(request: Request) -> Principal | None:
+    """The dashboard user from the cookie, checked against the role matrix."""
+    method, path = route_key(request)
+    allowed = ROLE_MATRIX[(method, path)]
+    principal = await resolve_principal(request, cookie=True)
+    if allowed == PUBLIC:
+        return principal
+    if principal is None:
+        raise LoginRequired()
+    if principal.role not in allowed:
+        raise PageForbidden(principal, allowed)
+    return principal
+
+
+PagePrincipal = Annotated[Principal | None, Depends(page_principal)]
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    key = presented_key(request, cookie=True) or ""
+    if not key or not hmac.compare_digest(csrf_token(key), token or ""):
+        raise ProblemError("forbidden", "The form is out of date or came from another site. Reload the page and try again.")
+
+
+def render(request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    key = presented_key(request, cookie=True)
+    context.update(
+        principal=principal,
+        csrf=csrf_token(key) if key else "",
+        message=MESSAGES.get(request.query_params.get("done", "")),
+        is_manager=principal is not None and principal.role is Role.MANAGER,
+        can_record=principal is not None and principal.role in (Role.EMPLOYER_SERVICES, Role.ADMIN),
+    )
+    return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def install(app: FastAPI) -> None:
+    """Log-in redirects and the forbidden page for dashboard routes."""
+
+    async def on_login_required(request: Request, exc: LoginRequired):
+        return RedirectResponse(f"/dashboard/login?next={quote(request.url.path)}", status_code=303)
+
+    async def on_forbidden(request: Request, exc: PageForbidden):
+        return render(
+            request, "forbidden.html", exc.principal, status_code=403,
+            allowed=sorted(r.value for r in exc.allowed),
+        )
+
+    app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(PageForbidden, on_forbidden)
+
+
+def _home_for(principal: Principal) -> str:
+    if principal.role in (Role.MANAGER, Role.ADMIN):
+        return "/dashboard/caseload"
+    if principal.role is Role.EMPLOYER_SERVICES:
+        return "/dashboard/vacancies"
+    return ""
+
+
+# -- log-in -------------------------------------------------------------------------------
+
+
+@router.get("")
+async def home(request: Request, principal: PagePrincipal):
+    if principal is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    target = _home_for(principal)
+    if not target:
+        return render(request, "home.html", principal)
+    return RedirectResponse(target, status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    return value if value and value.startswith("/dashboard") and "//" not in value else "/dashboard"
+
+
+@router.get("/login")
+async def login_form(request: Request, principal: PagePrincipal, next: Annotated[str | None, Query(max_length=300)] = None):
+    return render(request, "login.html", principal, next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+async def login(request: Request, api_key: Annotated[str, Form(max_length=512)] = "", next: Annotated[str, Form(max_length=300)] = "/dashboard"):
+    service = get_service(request)
+    from starlette.concurrency import run_in_threadpool
+
+    principal = await run_in_threadpool(service.keys.authenticate, api_key.strip())
+    if principal is None:
+        return render(request, "login.html", None, status_code=401, next=_safe_next(next),
+                      error="This key is not valid (unknown or revoked). Paste the whole key you were given.")
+    target = _safe_next(next)
+    if target == "/dashboard":
+        target = _home_for(principal) or "/dashboard"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE_NAME, api_key.strip(), httponly=True, samesite="strict", secure=service.config.cookie_secure, path="/",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout():
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+# -- managers -----------------------------------------------------------------------------
+
+
+def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: str = "load", width: int = 640) -> dict[str, Any]:
+    """Geometry for a horizontal bar chart of loads (1.0 = full), drawn as inline SVG."""
+    bar_h, gap, label_w, right = 18, 6, 170, 60
+    top = max([1.0] + [float(r.get(value_key) or 0) for r in rows])
+    scale_max = math.ceil(top * 4) / 4  # next quarter
+    plot_w = width - label_w - right
+    bars = []
+    for i, r in enumerate(rows):
+        v = float(r.get(value_key) or 0)
+        bars.append({
+            "y": i * (bar_h + gap),
+            "w": round(plot_w * v / scale_max, 1),
+            "label": str(r.get(label_key) or r.get("id")),
+            "value": v,
+            "over": v > 1.0,
+            "title": f"{r.get(label_key)}: {r.get('clients')} clients, {r.get('points', 0):.0f} of {r.get('capacity_points', 0):.0f} points",
+        })
+    height = max(1, len(rows)) * (bar_h + gap)
+    return {
+        "bars": bars, "bar_h": bar_h, "label_w": label_w, "plot_w": plot_w, "width": width, "height": height + 20,
+        "full_x": round(label_w + plot_w / scale_max, 1), "scale_max": scale_max,
+    }
+
+
+@router.get("/caseload")
+def caseload_page(request: Request, principal: PagePrincipal):
+    service = get_service(request)
+    error = None
+    balance = None
+    try:
+        balance = caseload_service.balance(service)
+    except ProblemError as exc:
+        error = exc.detail
+    from plein.storage.operational import proposals
+
+    with service.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(proposals.c.id, proposals.c.created_at, proposals.c.created_by, proposals.c.mode, proposals.c.status,
+                      proposals.c.decided_by)
+            .order_by((proposals.c.status == "pending").desc(), proposals.c.created_at.desc())
+            .limit(20)
+        ).mappings().all()
+    _, jobs = service.jobs.list(limit=5)
+    return render(
+        request, "caseload.html", principal,
+        balance=balance, error=error,
+        coach_chart=bar_chart(balance["coaches"]) if balance else None,
+        team_chart=bar_chart(balance["teams"]) if balance else None,
+        proposals=[dict(r) for r in rows], jobs=jobs,
+    )
+
+
+@router.post("/optimise")
+def optimise(request: Request, principal: PagePrincipal, mode: Annotated[str, Form(max_length=20)] = "full",
+             csrf: Annotated[str, Form(max_length=100)] = ""):
+    _check_csrf(request, csrf)
+    if mode not in ("full", "intake"):
+        raise ProblemError("validation-error", f"Unknown mode {mode!r}: choose full or intake.")
+    service = get_service(request)
+    job_id = caseload_service.start_optimisation(service, mode, {}, principal.name)
+    service.audit.record(principal, "start", "optimisation", job_id, {"mode": mode, "via": "dashboard"})
+    return RedirectResponse(f"/dashboard/jobs/{job_id}?done=started", status_code=303)
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: IdPath, principal: PagePrincipal):
+    service = get_service(request)
+    job = service.jobs.get(job_id)
+    if job is None:
+        return render(request, "not_found.html", principal, status_code=404, what=f"job {job_id}")
+    return render(request, "job.html", principal, job=job)
+
+
+@router.get("/proposals/{proposal_id}")
+def proposal_page(request: Request, proposal_id: IdPath, principal: PagePrincipal):
+    return _proposal_page(request, proposal_id, principal)
+
+
+def _proposal_page(request: Request, proposal_id: str, principal: Principal, error: str | None = None, status_code: int = 200):
+    service = get_service(request)
+    row = caseload_service.get_proposal(service, proposal_id)
+    if row is None:
+        return render(request, "not_found.html", principal, status_code=404, what=f"proposal {proposal_id}")
+    service.audit.record_clients(principal, "read", caseload_service.proposal_client_ids(row), "proposal (dashboard)",
+                                 {"proposal_id": proposal_id})
+    result = row.get("result") or {}
+    return render(
+        request, "proposal.html", principal, status_code=status_code,
+        proposal=row, result=result, moves=result.get("moves") or [], unassigned=result.get("unassigned") or [],
+        figures=_figures(result), loads=_load_rows(result), error=error,
+    )
+
+
+FIGURE_LABELS = {
+    "assigned": "clients with a coach",
+    "unassigned": "clients without a coach",
+    "with_unavailable_coach": "clients with an absent or departed coach",
+    "coaches_over_capacity": "coaches over capacity",
+    "max_relative_load": "highest coach load",
+    "min_relative_load": "lowest coach load",
+    "load_spread": "spread between coaches",
+    "team_spread": "spread between teams",
+    "sector_fit": "clients in a team of their sector",
+    "mean_travel_km": "mean travel to the coach (km)",
+    "handovers": "handovers",
+    "forced_moves": "forced moves",
+    "placements": "placements",
+}
+SHARE_FIGURES = {"max_relative_load", "min_relative_load", "load_spread", "team_spread", "sector_fit"}
+
+
+def _figures(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Before/after rows from a proposal's summary figures, in words; shares as percentages."""
+    before = (result.get("before") or {}).get("summary") or {}
+    after = (result.get("after") or {}).get("summary") or {}
+    rows = []
+    for name, label in FIGURE_LABELS.items():
+        b, a = before.get(name), after.get(name)
+        if not isinstance(b, (int, float)) or not isinstance(a, (int, float)):
+            continue
+        pct = name in SHARE_FIGURES
+        fmt = (lambda x: f"{x * 100:.0f}%") if pct else (lambda x: f"{x:g}")
+        change = a - b
+        rows.append({"name": label, "before": fmt(b), "after": fmt(a),
+                     "change": (f"{change * 100:+.0f} pt" if pct else f"{change:+g}") if change else "="})
+    return rows
+
+
+def _load_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per coach: load before and after (for the before/after chart)."""
+    before = {c["coach_id"]: c for c in (result.get("before") or {}).get("coaches") or []}
+    after = {c["coach_id"]: c for c in (result.get("after") or {}).get("coaches") or []}
+    rows = []
+    for cid in sorted(set(before) | set(after)):
+        b, a = before.get(cid, {}), after.get(cid, {})
+        rows.append({"coach_id": cid, "team_id": a.get("team_id") or b.get("team_id"),
+                     "before": float(b.get("relative_load") or 0), "after": float(a.get("relative_load") or 0),
+                     "clients_before": b.get("clients"), "clients_after": a.get("clients")})
+    return rows
+
+
+@router.post("/proposals/{proposal_id}/decision")
+def decide(request: Request, proposal_id: IdPath, principal: PagePrincipal,
+           action: Annotated[str, Form(max_length=10)] = "", note: Annotated[str, Form(max_length=2000)] = "",
+           csrf: Annotated[str, Form(max_length=100)] = ""):
+    _check_csrf(request, csrf)
+    if action not in ("approve", "reject"):
+        raise ProblemError("validation-error", "Choose approve or reject.")
+    service = get_service(request)
+    try:
+        caseload_service.decide(service, proposal_id, action, principal.name, note.strip() or None)
+    except ProblemError as exc:
+        if exc.status in (404, 409):
+            return _proposal_page(request, proposal_id, principal, error=exc.detail, status_code=exc.status)
+        raise
+    service.audit.record(principal, action, "proposal", proposal_id, {"note": note or None, "via": "dashboard"})
+    return RedirectResponse(f"/dashboard/proposals/{proposal_id}?done={action}d", status_code=303)
+
+
+# -- employer services ------------------------------------------------------------------
+
+
+@router.get("/vacancies")
+def vacancies_page(request: Request, principal: PagePrincipal,
+                   q: Annotated[str | None, Query(max_length=100)] = None,
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+    import datetime as dt
+
+    from plein.storage.tables import sql_table
+
+    service = get_service(request)
+    v = sql_table("vacancies")
+    e = sql_table("employers")
+    today = dt.date.today()
+    where = sa.and_(sa.or_(v.c.close_date.is_(None), v.c.close_date >= today))
+    if q:
+        like = f"%{q.strip()}%"
+        where = sa.and_(where, sa.or_(v.c.title.ilike(like), v.c.id.ilike(like), v.c.occupation.ilike(like), e.c.name.ilike(like)))
+    limit = 50
+    joined = v.outerjoin(e, v.c.employer_id == e.c.id)
+    with service.engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(joined).where(where)).scalar_one()
+        rows = conn.execute(
+            sa.select(v.c.id, v.c.title, v.c.occupation, v.c.municipality, v.c.hours, v.c.positions, v.c.open_date,
+                      e.c.name.label("employer"))
+            .select_from(joined).where(where).order_by(v.c.open_date.desc(), v.c.id).limit(limit).offset(offset)
+        ).mappings().all()
+    return render(request, "vacancies.html", principal, vacancies=[dict(r) for r in rows], total=total, q=q or "",
+                  offset=offset, limit=limit)
+
+
+@router.get("/vacancies/{vacancy_id}")
+def vacancy_page(request: Request, vacancy_id: IdPath, principal: PagePrincipal):
+    return _vacancy_page(request, vacancy_id, principal)
+
+
+def _vacancy_page(request: Request, vacancy_id: str, principal: Principal, error: str | None = None, status_code: int = 200):
+    from api.routers._entities import fetch_one
+    from api.routers.matching import candidate_card, candidate_list
+    from plein.storage.tables import sql_table
+
+    service = get_service(request)
+    vacancy = fetch_one(service.engine, "vacancies", vacancy_id)
+    if vacancy is None:
+        return render(request, "not_found.html", principal, status_code=404, what=f"vacancy {vacancy_id}")
+    cards, info, list_error = [], {}, None
+    try:
+        data = candidate_list(service, vacancy_id, 20)
+        cards = [candidate_card(r) for r in data["results"]]
+        info = {k: v for k, v in data.items() if k != "results"}
+    except ProblemError as exc:
+        list_error = exc.detail
+    o = sql_table("outcomes")
+    with service.engine.connect() as conn:
+        outcomes = conn.execute(
+            sa.select(o).where(o.c.vacancy_id == vacancy_id).order_by(o.c.date.desc(), o.c.id).limit(50)
+        ).mappings().all()
+    ids = [c["client_id"] for c in cards] + [r["client_id"] for r in outcomes]
+    if ids:
+        service.audit.record_clients(principal, "read", list(dict.fromkeys(ids)), "candidate list (dashboard)",
+                                     {"vacancy_id": vacancy_id, "view": "card"})
+    return render(request, "vacancy.html", principal, status_code=status_code, vacancy=vacancy, cards=cards, info=info,
+                  list_error=list_error, outcomes=[dict(r) for r in outcomes], error=error,
+                  stages=["proposed", "shortlisted", "invited", "hired", "rejected"])
+
+
+@router.post("/vacancies/{vacancy_id}/outcomes")
+def record_outcome_form(request: Request, vacancy_id: IdPath, principal: PagePrincipal,
+                        client_id: Annotated[str, Form(max_length=100)] = "", stage: Annotated[str, Form(max_length=20)] = "",
+                        reason: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form(max_length=100)] = ""):
+    from pydantic import ValidationError
+
+    from api.routers.matching import record_outcome
+
+    _check_csrf(request, csrf)
+    service = get_service(request)
+    try:
+        body = OutcomeCreate(client_id=client_id, stage=stage, reason=reason.strip() or None)
+        record_outcome(service, principal, vacancy_id, body)
+    except ValidationError as exc:
+        msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _vacancy_page(request, vacancy_id, principal, error=f"The outcome was not recorded: {msg}.", status_code=422)
+    except ProblemError as exc:
+        if exc.status in (404, 409, 422):
+            return _vacancy_page(request, vacancy_id, principal, error=f"The outcome was not recorded: {exc.detail}",
+                                status_code=exc.status)
+        raise
+    return RedirectResponse(f"/dashboard/vacancies/{vacancy_id}?done=outcome", status_code=303)
+
+
+__all__ = ["router", "install", "Response"]

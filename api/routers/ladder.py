@@ -1,0 +1,135 @@
+"""Participatieladder: a client's predicted progress with reasons, and a coach's worklist
+("most employable first", getrapte aanpak) from the served ladder model.
+
+Both read client data and are written to the audit log. Without a trained ladder model they
+answer 503 ``model-unavailable`` saying how to train and promote one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import PrincipalDep, ServiceDep, authorize
+from api.problems import ProblemError, not_found, problem_responses
+from api.service import NotReady
+
+router = APIRouter(prefix="/v1", tags=["ladder"], dependencies=[Depends(authorize)])
+
+IdPath = Annotated[str, Path(min_length=1, max_length=100)]
+NO_MODEL = "No ladder model is serving: a data scientist runs `plein train ladder`, promotes it, and reloads (POST /v1/models/reload)."
+
+
+class LadderPrediction(BaseModel):
+    client_id: str
+    as_of: str = Field(description="Reference date of the prediction (the date the data run to).")
+    rung: int | None = Field(description="Current rung, 1-6; null when not measured.")
+    p_rise_12m: float = Field(ge=0, le=1, description="Probability of rising at least one rung within 12 months.")
+    p_paid_12m: float = Field(ge=0, le=1, description="Probability of reaching rung 5-6 (paid work) within 12 months.")
+    reasons: list[str] = Field(description="What moves this client's probability most, in words.")
+    model_version: str
+
+
+class WorklistEntry(BaseModel):
+    client_id: str
+    rank: int
+    rung: int | None
+    p_rise_12m: float
+    p_paid_12m: float
+    reasons: list[str]
+
+
+class Worklist(BaseModel):
+    """A coach's active clients, most likely to move up first. A planning aid, not a selection:
+    every client stays on it."""
+
+    coach_id: str
+    model_version: str
+    total: int
+    items: list[WorklistEntry]
+
+
+def _inputs(service):
+    try:
+        state = service.data()
+    except NotReady as exc:
+        raise ProblemError("not-ready", str(exc)) from None
+    model = service.ladder_model()
+    if model is None:
+        raise ProblemError("model-unavailable", NO_MODEL)
+    return state, model
+
+
+def predict_client(state, model, client_id: str) -> dict[str, Any]:
+    from models.ladder_features import region_ladder_features
+    from models.worklist import MIN_REASON, default_as_of, reason_text
+
+    region = state.region
+    if client_id not in set(region.clients["id"].astype(str)):
+        raise not_found("client", client_id)
+    as_of = state.cached(("ladder_as_of",), lambda: default_as_of(region))
+    X = region_ladder_features(region, pd.DataFrame({"client_id": [client_id], "as_of": [as_of]}))
+    probs = model.predict_frame(X)
+    contrib = model.contributions(X, top=3, target="rise")[0]
+    row = X.iloc[0]
+    reasons = [reason_text(f, row[f], c) for f, c in contrib if abs(c) >= MIN_REASON]
+    rung = row["rung"]
+    return {
+        "client_id": client_id,
+        "as_of": str(as_of),
+        "rung": None if pd.isna(rung) else int(rung),
+        "p_rise_12m": float(probs["p_rise"].iloc[0]),
+        "p_paid_12m": float(probs["p_paid"].iloc[0]),
+        "reasons": reasons or ["no single feature stands out: close to a typical client"],
+        "model_version": str(getattr(model, "version", "unknown")),
+    }
+
+
+@router.get(
+    "/clients/{client_id}/ladder",
+    response_model=LadderPrediction,
+    summary="A client's predicted progress on the participatieladder, with reasons",
+    description="Written to the audit log.",
+    responses=problem_responses(401, 403, 404, 503),
+)
+def client_ladder(client_id: IdPath, service: ServiceDep, principal: PrincipalDep) -> dict:
+    state, model = _inputs(service)
+    out = predict_client(state, model, client_id)
+    service.audit.record(principal, "read", "client", client_id, {"context": "ladder prediction", "model_version": out["model_version"]})
+    return out
+
+
+@router.get(
+    "/coaches/{coach_id}/worklist",
+    response_model=Worklist,
+    summary="A coach's worklist: active clients, most likely to move up first, with reasons",
+    description="Written to the audit log.",
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def worklist(
+    coach_id: IdPath,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict:
+    from models.worklist import coach_worklist
+
+    state, model = _inputs(service)
+    try:
+        items = coach_worklist(state.region, coach_id, model)
+    except KeyError:
+        raise not_found("coach", coach_id) from None
+    shown = items[:limit]
+    service.audit.record_clients(principal, "read", [i.client_id for i in shown], "worklist", {"coach_id": coach_id})
+    return {
+        "coach_id": coach_id,
+        "model_version": str(getattr(model, "version", "unknown")),
+        "total": len(items),
+        "items": [
+            {"client_id": i.client_id, "rank": n + 1, "rung": i.rung, "p_rise_12m": i.p_rise, "p_paid_12m": i.p_paid, "reasons": i.reasons}
+            for n, i in enumerate(shown)
+        ],
+    }

@@ -1,0 +1,252 @@
+"""The long-lived state of one service process: database engine, key store, audit log, job
+runner, and the in-memory matcher and models.
+
+Why keep the matcher in memory: a candidate list over 100k clients must come back in a few
+milliseconds, so the skill index is built once per process (at start-up, in the background)
+and reused; any change made through this process's API invalidates it, and it is rebuilt
+after `ServiceConfig.matcher_max_age` seconds at the latest to pick up changes from imports
+and other processes. Requests never load the whole region themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from api.audit import AuditLog
+from api.auth import KeyStore
+from api.config import ServiceConfig
+from api.jobs import JobRunner
+from plein.storage import get_engine, upgrade
+from plein.storage.operational import utcnow
+
+log = logging.getLogger("plein.api")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when the database refused a write because a concurrent transaction wrote first:
+    SQLite under WAL answers "database is locked" at once (SQLITE_BUSY_SNAPSHOT) to a
+    transaction that read before another one committed; PostgreSQL reports a serialisation
+    failure."""
+    import sqlalchemy.exc
+
+    if not isinstance(exc, sqlalchemy.exc.OperationalError):
+        return False
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+    return "locked" in text or "busy" in text or "could not serialize" in text
+
+
+def retry_on_lock(call, attempts: int = 6):
+    """Run a database write again when a concurrent writer made it fail. Each attempt is a
+    whole new transaction, so a retried decision or import sees the state the other writer
+    left (e.g. the proposal already decided) and answers accordingly."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as exc:
+            if not is_lock_error(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * 2**attempt)
+
+
+class NotReady(RuntimeError):
+    """A component the request needs is not available (yet); the message says which and why."""
+
+
+class DataState:
+    """The region as of one load from the database, the matcher built on it, and a result
+    cache. Candidate lists are cached per (vacancy, options) until the data changes: a
+    vacancy's list is asked for again and again while employer services work through it."""
+
+    def __init__(self, region: Any, matcher: Any, built_at: float, cache_size: int = 4096) -> None:
+        self.region = region
+        self.matcher = matcher
+        self.built_at = built_at
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def cached(self, key: tuple, compute) -> Any:
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return value
+
+
+class Service:
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.engine = get_engine(config.database_url)
+        self.keys = KeyStore(self.engine)
+        self.audit = AuditLog(self.engine, sync=config.audit_sync)
+        self.jobs = JobRunner(self.engine, workers=config.job_workers)
+        self.started_at: datetime = utcnow()
+        self._data: DataState | None = None
+        self._data_lock = threading.Lock()
+        self._data_error: str | None = None
+        self._data_generation = 0
+        self._refreshing = False
+        self._models: Any = None
+        self._models_error: str | None = None
+        self._models_lock = threading.Lock()
+        self._preload_thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def open(self) -> None:
+        """Prepare the database (migrations) and recover interrupted jobs. Cheap and safe to
+        repeat; `create_app` calls it so the app works with or without a lifespan."""
+        if self.config.migrate:
+            upgrade(self.engine)
+        if self.config.recover_jobs:
+            n = self.jobs.recover()
+            if n:
+                log.warning("marked %d interrupted job(s) as failed", n)
+
+    def start_background(self) -> None:
+        """Build the matcher and load the models without delaying start-up."""
+        if not self.config.preload or self._preload_thread is not None:
+            return
+
+        def preload() -> None:
+            try:
+                self.data()
+            except Exception as exc:  # reported by /v1/ready and by the endpoints
+                log.warning("matcher not built at start-up: %s", exc)
+            try:
+                self.models()
+            except Exception as exc:
+                log.warning("models not loaded at start-up: %s", exc)
+
+        self._preload_thread = threading.Thread(target=preload, name="plein-preload", daemon=True)
+        self._preload_thread.start()
+
+    def close(self) -> None:
+        self.jobs.shutdown(wait=False)
+        self.audit.close()
+        self.engine.dispose()
+
+    # -- data changes ----------------------------------------------------------------------
+    def data_changed(self, entity: str) -> None:
+        """Forget everything derived from the region (after a create, update or import)."""
+        if entity in ("clients", "vacancies", "employers", "ladder_events", "coaches", "teams"):
+            with self._data_lock:
+                self._data = None
+                self._data_error = None
+                self._data_generation += 1
+
+    # -- matching --------------------------------------------------------------------------
+    def data(self) -> DataState:
+        """The region and matcher, built on first use and after a change made through this
+        process. When only `matcher_max_age` has passed, the old state keeps serving while a
+        fresh one is built in the background (a 100k-client region takes seconds to load)."""
+        state = self._data
+        if state is not None:
+            if time.monotonic() - state.built_at >= self.config.matcher_max_age:
+                self._refresh_in_background()
+            return state
+        with self._data_lock:
+            if self._data is not None:
+                return self._data
+            generation = self._data_generation
+            try:
+                state = self._build_data()
+            except Exception as exc:
+                self._data_error = f"{type(exc).__name__}: {exc}"
+                raise NotReady(f"the region could not be loaded for matching: {self._data_error}") from exc
+            if generation == self._data_generation:
+                self._data = state
+                self._data_error = None
+            return state
+
+    def build_in_background(self) -> None:
+        """Start building the region state if nobody has (readiness probes call this)."""
+        if self._data is None:
+            self._refresh_in_background()
+
+    def _refresh_in_background(self) -> None:
+        with self._data_lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+            generation = self._data_generation
+
+        def refresh() -> None:
+            try:
+                state = self._build_data()
+                with self._data_lock:
+                    if generation == self._data_generation:
+                        self._data = state
+                        self._data_error = None
+            except Exception as exc:
+                self._data_error = f"{type(exc).__name__}: {exc}"
+                log.exception("building the region state failed; keeping the previous one")
+            finally:
+                self._refreshing = False
+
+        threading.Thread(target=refresh, name="plein-refresh", daemon=True).start()
+
+    def _build_data(self) -> DataState:
+        from api import matching_adapter
+
+        started = time.monotonic()
+        region, matcher = matching_adapter.build(self.engine)
+        log.info("region loaded and matcher built in %.1f s", time.monotonic() - started)
+        return DataState(region, matcher, time.monotonic())
+
+    def data_status(self) -> tuple[bool, str]:
+        if self._data is not None:
+            return True, f"built {time.monotonic() - self._data.built_at:.0f} s ago"
+        if self._data_error:
+            return False, self._data_error
+        return False, "not built yet (it is built in the background at start-up or on first use)"
+
+    # -- models ----------------------------------------------------------------------------
+    def models(self) -> Any:
+        """The model server (`models.serving.ModelServer`), loaded on first use."""
+        if self._models is not None:
+            return self._models
+        with self._models_lock:
+            if self._models is None:
+                try:
+                    from models.serving import ModelServer
+                except ImportError as exc:
+                    self._models_error = f"model serving is not installed ({exc})"
+                    raise NotReady(self._models_error) from None
+                try:
+                    self._models = ModelServer(self.config.settings)
+                except Exception as exc:
+                    self._models_error = f"models could not be loaded: {exc}"
+                    raise NotReady(self._models_error) from None
+                self._models_error = None
+            return self._models
+
+    def ranker(self) -> Any:
+        """The served re-ranker, or None (rule-based scores) when no model is available."""
+        try:
+            return getattr(self.models(), "ranker", None)
+        except NotReady:
+            return None
+
+    def ladder_model(self) -> Any:
+        try:
+            return getattr(self.models(), "ladder", None)
+        except NotReady:
+            return None
+
+    def reload_models(self) -> Any:
+        server = self.models()
+        server.reload()
+        # the candidate lists depend on the ranker: rebuild with the new one
+        self.data_changed("clients")
+        return server

@@ -1,0 +1,394 @@
+"""Validated, all-or-nothing, idempotent imports; exports; loading and saving a whole Region.
+
+An import runs in one database transaction: validate every row (`validate_frame`), check
+references against the database (a client's coach must exist), and only when nothing at all is
+wrong, upsert by key. Any error, from validation or from the database, rolls everything back, so
+a broken file leaves the database exactly as it was. Re-importing the same file changes nothing
+(rows equal to what is stored are not even written).
+
+Upsert semantics: a new row gets every column, with the documented default where the file has
+none. An existing row is updated only in the columns the file has: importing ``id,ladder_rung``
+sets the rung of known clients and leaves their coach, skills and intake date alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from plein import schema
+from plein.progress import ProgressCallback, no_progress
+from plein.region import Region
+from plein.settings import get_settings
+from plein.storage import bulk, codec
+from plein.storage._gc import gc_paused
+from plein.storage.tables import sql_table
+from plein.storage.validation import ValidationIssue, errors_only, validate_frame, validate_rows, warnings_only
+
+
+
+def _bulk(fn):
+    """Run `fn` with the garbage collector paused (see `plein.storage._gc`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with gc_paused():
+            return fn(*args, **kwargs)
+
+    return wrapper
+AUTO = "auto"
+
+
+class ImportValidationError(ValueError):
+    """The input has errors; nothing was written. `errors` lists every one of them
+    (`ValidationIssue`: file, row, column, value, reason); the message prints them all."""
+
+    def __init__(self, errors: list[ValidationIssue], entity: str, source: str, warnings: list[ValidationIssue] | None = None):
+        self.errors = errors
+        self.warnings = warnings or []
+        self.entity = entity
+        self.source = source
+        n = len(errors)
+        head = f"{source}: {n} error{'s' if n != 1 else ''} in {entity}; nothing was imported"
+        super().__init__("\n".join([head, *(f"  {e}" for e in errors)]))
+
+
+@dataclass
+class ImportReport:
+    """What an import did. `unchanged` rows matched what was stored and were not written."""
+
+    entity: str
+    source: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    warnings: list[ValidationIssue] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.source} -> {self.entity}: {self.rows} rows, {self.inserted} inserted, "
+            f"{self.updated} updated, {self.unchanged} unchanged ({self.seconds:.1f} s)"
+        )
+        if self.warnings:
+            text += f"; {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"
+        return text
+
+
+# ---------------------------------------------------------------------------------------------
+# taxonomy
+
+
+@functools.lru_cache(maxsize=4)
+def _load_taxonomy(data_dir: str) -> Any:
+    try:
+        from plein.taxonomy import Taxonomy
+    except ImportError:
+        return None
+    return Taxonomy.load()
+
+
+def resolve_taxonomy(taxonomy: Any = AUTO) -> Any:
+    """``"auto"``: the installed taxonomy (`Taxonomy.load()`, cached per data folder) when the
+    taxonomy package is present, else None; otherwise `taxonomy` itself (None: no resolution)."""
+    if isinstance(taxonomy, str) and taxonomy == AUTO:
+        return _load_taxonomy(str(get_settings().data_dir))
+    return taxonomy
+
+
+# ---------------------------------------------------------------------------------------------
+# references
+
+
+def _ids(conn: Connection, table_name: str) -> set:
+    t = schema.table(table_name)
+    tbl = sql_table(table_name)
+    return set(conn.execute(sa.select(tbl.c[t.key[0]])).scalars())
+
+
+def check_references(
+    conn: Connection, entity: str, values: dict[str, pd.Series], row_numbers: np.ndarray, source: str,
+    pending: set | None = None,
+) -> list[ValidationIssue]:
+    """Errors for references to rows the database does not hold.
+
+    `values`: column -> one value per input row (a list for list columns; None where empty).
+    `pending`: keys of `entity` being imported in the same go (a reference to itself is fine)."""
+    t = schema.table(entity)
+    issues: list[ValidationIssue] = []
+    cache: dict[str, set] = {}
+    for col in t.columns:
+        if not col.ref or col.name not in values:
+            continue
+        if col.ref not in cache:
+            cache[col.ref] = _ids(conn, col.ref) | (pending or set() if col.ref == entity else set())
+        known = cache[col.ref]
+        column = values[col.name]
+        if col.kind == "list":
+            for i, cell in enumerate(column.tolist()):
+                missing = [v for v in cell or [] if v not in known]
+                if missing:
+                    issues.append(ValidationIssue(
+                        source, int(row_numbers[i]), col.name, ";".join(missing),
+                        f"no {col.ref} with id {', '.join(map(repr, missing))} (import {col.ref} first)",
+                    ))
+        else:
+            present = column.notna().to_numpy()
+            missing = present & ~column.isin(known).to_numpy()
+            for i in np.flatnonzero(missing):
+                v = column.iat[i]
+                issues.append(ValidationIssue(
+                    source, int(row_numbers[i]), col.name, str(v), f"no {col.ref} with id {v!r} (import {col.ref} first)"
+                ))
+    return issues
+
+
+def _derive_from_database(conn: Connection, entity: str, clean: pd.DataFrame) -> pd.DataFrame:
+    """Defaults that need other tables: a coach's office coordinates default to the first
+    municipality the coach serves."""
+    if entity != "coaches" or not len(clean):
+        return clean
+    need = clean["lat"].isna() & clean["lon"].isna() & clean["municipalities"].map(bool)
+    if not need.any():
+        return clean
+    m = sql_table("municipalities")
+    coords = {r.id: (r.lat, r.lon) for r in conn.execute(sa.select(m.c.id, m.c.lat, m.c.lon))}
+    clean = clean.copy()
+    for i in np.flatnonzero(need.to_numpy()):
+        lat, lon = coords.get(clean["municipalities"].iat[i][0], (None, None))
+        if lat is not None and lon is not None:
+            clean.iloc[i, clean.columns.get_loc("lat")] = lat
+            clean.iloc[i, clean.columns.get_loc("lon")] = lon
+    return clean
+
+
+# ---------------------------------------------------------------------------------------------
+# reading and writing tables
+
+
+@_bulk
+def read_table(conn_or_engine: Connection | Engine, entity: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A whole entity table as a typed frame, ordered by key."""
+    t = schema.table(entity)
+    tbl = sql_table(entity)
+    names = columns or t.names
+    # JSON columns come back as text and are decoded a column at a time (one json.loads call
+    # per column instead of one per cell: several times faster for large tables).
+    json_cols = [n for n in names if t.column(n).kind in ("list", "history")]
+    selected = [sa.cast(tbl.c[n], sa.Text).label(n) if n in json_cols else tbl.c[n] for n in names]
+    query = sa.select(*selected).order_by(*(tbl.c[k] for k in t.key))
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            rows = conn.execute(query).all()
+    else:
+        rows = conn_or_engine.execute(query).all()
+    if json_cols and rows:
+        columns_data = [list(c) for c in zip(*rows)]
+        for n in json_cols:
+            i = names.index(n)
+            columns_data[i] = _decode_json_column(columns_data[i])
+        rows = list(zip(*columns_data))
+    return codec.frame_from_rows(entity, rows, names)
+
+
+def _decode_json_column(texts: list) -> list:
+    return json.loads("[" + ",".join("null" if v is None else v for v in texts) + "]")
+
+
+def _equal(a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
+    if kind in ("list", "history"):
+        return np.fromiter((x == y for x, y in zip(a.tolist(), b.tolist())), dtype=bool, count=len(a))
+    if kind == "date":
+        return np.fromiter(
+            ((x is None and y is None) or (x is not None and y is not None and x == y) for x, y in zip(a.tolist(), b.tolist())),
+            dtype=bool, count=len(a),
+        )
+    both_missing = (a.isna() & b.isna()).to_numpy()
+    same = (a.astype(object) == b.astype(object)).fillna(False).to_numpy(dtype=bool)
+    return same | both_missing
+
+
+def _changes(conn: Connection, entity: str, clean: pd.DataFrame, given: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(is_new, is_changed) per row of `clean`, compared with the stored rows over the given
+    columns."""
+    t = schema.table(entity)
+    n = len(clean)
+    key_cols = list(t.key)
+    compare = [c for c in given if c not in t.key]
+    stored = read_table(conn, entity, key_cols + compare)
+    if not len(stored):
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    stored_pos = {k: i for i, k in enumerate(stored[key_cols].itertuples(index=False, name=None))}
+    positions = np.fromiter(
+        (stored_pos.get(k, -1) for k in clean[key_cols].itertuples(index=False, name=None)), dtype=np.int64, count=n
+    )
+    is_new = positions < 0
+    old = np.flatnonzero(~is_new)
+    changed = np.zeros(n, dtype=bool)
+    if len(old) and compare:
+        same = np.ones(len(old), dtype=bool)
+        for c in compare:
+            a = clean[c].iloc[old].reset_index(drop=True)
+            b = stored[c].iloc[positions[old]].reset_index(drop=True)
+            same &= _equal(a, b, t.column(c).kind)
+        changed[old] = ~same
+    return is_new, changed
+
+
+# ---------------------------------------------------------------------------------------------
+# imports
+
+
+@_bulk
+def import_frame(
+    engine: Engine,
+    entity: str,
+    df: pd.DataFrame,
+    source: str = "<data>",
+    taxonomy: Any = AUTO,
+    row_numbers=None,
+    progress: ProgressCallback | None = None,
+    pre_issues: list[ValidationIssue] | None = None,
+) -> ImportReport:
+    """Validate `df` as entity rows and upsert them by key, all or nothing.
+
+    Raises `ImportValidationError` (every error, nothing written) when any row is wrong or
+    refers to something the database does not hold. `taxonomy`: ``"auto"`` uses the installed
+    taxonomy to resolve skills; pass a `Taxonomy`, or None to keep skills as given."""
+    started = time.perf_counter()
+    cb = progress or no_progress
+    t = schema.table(entity)
+    cb(0, 1, f"validating {entity}")
+    validated = validate_rows(entity, df, taxonomy=resolve_taxonomy(taxonomy), source=source, row_numbers=row_numbers)
+    clean = validated.clean
+    issues = list(pre_issues or []) + validated.issues
+    errors = errors_only(issues)
+    warnings = warnings_only(issues)
+    given = clean.attrs.get("given_columns", t.names)
+    with engine.begin() as conn:
+        errors += check_references(conn, entity, validated.references, validated.row_numbers, source)
+        if errors:
+            order = {c: i for i, c in enumerate(t.names)}
+            errors.sort(key=lambda e: (e.row is not None, e.row or 0, order.get(e.column or "", len(order))))
+            raise ImportValidationError(errors, entity, source, warnings)
+        clean = _derive_from_database(conn, entity, clean)
+        if entity == "coaches":
+            given = list(dict.fromkeys([*given, "lat", "lon"])) if "municipalities" in given else given
+        is_new, changed = _changes(conn, entity, clean, given)
+        write = is_new | changed
+        update_cols = [c for c in given if c not in t.key]
+        total = int(write.sum())
+        cb(0, max(total, 1), f"writing {entity}")
+        # New rows are inserted whole; changed rows update only the given columns.
+        rows = clean if write.all() else clean[write].reset_index(drop=True)
+        bulk.write_rows(conn, entity, rows, update_cols, cb, f"writing {entity}", 0, total)
+    return ImportReport(
+        entity=entity,
+        source=source,
+        rows=len(clean),
+        inserted=int(is_new.sum()),
+        updated=int(changed.sum()),
+        unchanged=int(len(clean) - is_new.sum() - changed.sum()),
+        warnings=warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@_bulk
+def import_file(
+    engine: Engine,
+    entity: str,
+    path: str | Path,
+    format: str | None = None,
+    taxonomy: Any = AUTO,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import a CSV or Parquet file (format from the extension unless given). See
+    `import_frame`. A file that cannot be read at all raises `ImportValidationError` too."""
+    schema.table(entity)
+    path = Path(path)
+    try:
+        df, shape_issues = codec.read_file(path, format)
+    except codec.FileFormatError as exc:
+        raise ImportValidationError([ValidationIssue(str(path), None, None, None, str(exc))], entity, str(path)) from None
+    return import_frame(engine, entity, df, source=str(path), taxonomy=taxonomy, progress=progress,
+                        pre_issues=shape_issues)
+
+
+@_bulk
+def export_file(engine: Engine, entity: str, path: str | Path, format: str | None = None) -> int:
+    """Write a whole entity to CSV or Parquet (ordered by key), in the form `import_file`
+    reads back. Returns the number of rows."""
+    df = read_table(engine, entity)
+    codec.write_file(entity, df, path, format)
+    return len(df)
+
+
+# ---------------------------------------------------------------------------------------------
+# whole regions
+
+
+@_bulk
+def load_region(engine: Engine, include_protected: bool = False) -> Region:
+    """Every entity of the database as a `Region` (typed frames, ordered by key).
+
+    Protected attributes are left out unless `include_protected` is True: only fairness
+    audits ask for them, explicitly, so no feature code can read them by accident
+    (`region.client_protected` is then an empty frame with the schema's columns)."""
+    frames = {}
+    with engine.connect() as conn:
+        for name in schema.TABLES:
+            if name == "client_protected" and not include_protected:
+                frames[name] = codec.frame_from_rows(name, [])
+                continue
+            frames[name] = read_table(conn, name)
+    return Region(**frames)
+
+
+@_bulk
+def save_region(engine: Engine, region: Region, progress: ProgressCallback | None = None) -> dict[str, int]:
+    """Replace the region tables of the database with `region`, in one transaction.
+
+    Every frame is validated first (the same validator as imports: a malformed region raises
+    `ImportValidationError` listing all errors before anything is touched); then all region
+    tables are emptied and bulk-inserted in dependency order, with references checked.
+    Operational tables (proposals, jobs, keys, audit log) are kept. Returns rows per table."""
+    cb = progress or no_progress
+    frames = region.tables()
+    cleaned: dict[str, pd.DataFrame] = {}
+    errors: list[ValidationIssue] = []
+    total_rows = sum(len(df) for df in frames.values())
+    done = 0
+    for name, df in frames.items():
+        cb(done, 2 * total_rows, f"validating {name}")
+        clean, issues = validate_frame(name, df, taxonomy=None, source=f"region.{name}")
+        errors += errors_only(issues)
+        cleaned[name] = clean
+        done += len(df)
+    if errors:
+        raise ImportValidationError(errors, "region", "region")
+    with engine.begin() as conn:
+        for name in reversed(list(schema.TABLES)):
+            conn.execute(sa.delete(sql_table(name)))
+        for name, clean in cleaned.items():
+            refs = {c.name: clean[c.name] for c in schema.table(name).columns if c.ref}
+            ref_errors = check_references(conn, name, refs, np.arange(1, len(clean) + 1), f"region.{name}")
+            if ref_errors:
+                raise ImportValidationError(ref_errors, name, f"region.{name}")
+            if not len(clean):
+                continue
+            clean = _derive_from_database(conn, name, clean)
+            bulk.write_rows(conn, name, clean, [], cb, f"saving {name}", done, 2 * total_rows)
+            done += len(clean)
+    cb(2 * total_rows, 2 * total_rows, "saved")
+    return {name: len(df) for name, df in cleaned.items()}

@@ -1,0 +1,87 @@
+"""The caseload optimiser: assign clients to coaches (and so to sector teams) under caseload
+limits, explain every move, and let a manager approve or reject the proposal.
+
+    from scheduling import run_optimisation, ScheduleOptions
+    proposal = run_optimisation(region, "full", ScheduleOptions(time_limit=30, seed=1))
+    proposal.to_dict()          # JSON for the proposals table and the API
+    scheduling.approval.store_proposal(engine, proposal, created_by="manager")
+    scheduling.approval.approve(engine, proposal_id, manager="j.jansen")
+
+Layers: `config` (weights, caseload points) -> `problem` (Region -> eligible pairs, classes)
+-> `core`/`model`/`lp`/`solve` (the GAP engine: LP bound, start, CP-SAT LNS) -> `proposal`
+(moves, reasons, figures) -> `approval` (database). `explain` turns unplaceable clients into
+numbers and conflicting constraint groups; `plots` draws the balance chart.
+"""
+
+from __future__ import annotations
+
+from plein.progress import ProgressCallback
+from plein.region import Region
+from scheduling.config import CaseloadPoints, ScheduleConfig, Weights
+from scheduling.problem import MODES, ScheduleOptions
+from scheduling.proposal import Proposal
+
+__all__ = ["run_optimisation", "ScheduleOptions", "ScheduleConfig", "Weights", "CaseloadPoints", "Proposal", "MODES"]
+
+
+def normalise_mode(mode: str) -> str:
+    m = str(mode).strip().lower().replace("-", "_")
+    if m == "whatif":
+        m = "what_if"
+    if m not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose from full, intake, what-if")
+    return m
+
+
+def run_optimisation(
+    region: Region,
+    mode: str = "full",
+    options: ScheduleOptions | dict | None = None,
+    progress: ProgressCallback | None = None,
+) -> Proposal:
+    """Optimise the caseload of `region` and return a pending proposal (pure: no database).
+
+    `mode`: ``full`` (rebalance everyone; handovers cost), ``intake`` (place clients without a
+    coach; everyone else fixed) or ``what_if`` (apply the options' absences, departures and
+    capacity changes; only clients who must move are moved). When a what-if cannot place
+    everyone that must move, it widens to a full rebalance in which handovers still cost, and
+    says so in the solver figures.
+    """
+    from scheduling.explain import explain
+    from scheduling.problem import build_problem, lp_candidates
+    from scheduling.proposal import build_proposal
+    from scheduling.solve import SolveOptions, solve_core
+
+    mode = normalise_mode(mode)
+    if options is None:
+        options = ScheduleOptions()
+    elif isinstance(options, dict):
+        options = ScheduleOptions.from_dict(options)
+    if options.time_limit <= 0:
+        raise ValueError(f"time_limit must be positive (got {options.time_limit})")
+
+    def solve(m: str, share: float):
+        problem = build_problem(region, m, options)
+        limit = options.time_limit * share
+        sopts = SolveOptions(
+            time_limit=limit * (2.0 if options.deterministic else 1.0),
+            work_budget=0.5 * limit if options.deterministic else None,
+            seed=options.seed,
+            workers=2,
+            deterministic=options.deterministic,
+            lp_candidates=lp_candidates(problem, options.config.lp_candidates),
+            target_gap=0.0005,
+        )
+        return problem, solve_core(problem.core, sopts, progress)
+
+    problem, result = solve(mode, 1.0 if mode != "what_if" else 0.5)
+    escalated = False
+    if mode == "what_if" and result.evaluation.unassigned > 0:
+        wide, wide_result = solve("full", 0.5)
+        if wide_result.evaluation.unassigned < result.evaluation.unassigned:
+            problem, result, escalated = wide, wide_result, True
+            problem.mode = "what_if"
+    explanation = explain(problem, time_limit=min(10.0, options.time_limit)) if result.evaluation.unassigned > 0 else None
+    proposal = build_proposal(problem, result, region, explanation)
+    proposal.solver["escalated_to_full"] = escalated
+    return proposal

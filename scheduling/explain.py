@@ -1,0 +1,245 @@
+"""Why clients cannot all be placed: numbers first, then the solver's conflicting groups.
+
+1. **Capacity checks** (necessary conditions, Hall-style): for every specialisation, every
+   municipality, every team and every combination of needs and municipality, the caseload
+   points (and client count) the movable clients need against what the coaches who may serve
+   them offer: "youth bijstand in GM0301 needs 412.0 points, eligible coaches offer 380.0".
+2. **Conflicting constraint groups**: the problem is rebuilt with every constraint group
+   switched on by an assumption literal, and CP-SAT names a set of groups that together are
+   infeasible (`SufficientAssumptionsForInfeasibility`), e.g. ``capacity:points`` +
+   ``specialisation``: relaxing either would let everyone be placed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduling.core import AssignmentCore
+from scheduling.model import build_cpsat
+from scheduling.problem import POINT_SCALE, CaseloadProblem
+
+GROUP_TEXT = {
+    "assign_all": "every client gets a coach",
+    "capacity:points": "coach capacity in caseload points",
+    "capacity:clients": "coach maximum number of clients",
+    "max_handovers": "the cap on handovers",
+    "specialisation": "specialisation eligibility",
+    "municipality": "municipalities a coach serves",
+    "absence": "coach absences and departures",
+    "forbidden": "forbidden client-coach pairs",
+    "pinned": "pinned client-coach pairs",
+}
+
+#: largest explanation model (pairs) we build; beyond it only the capacity checks are given
+MAX_EXPLAIN_PAIRS = 400_000
+
+
+@dataclass
+class CapacityCheck:
+    scope: str  # specialisation | municipality | team | needs
+    name: str
+    demand_points: float
+    offered_points: float
+    demand_clients: int
+    offered_clients: int
+
+    @property
+    def short(self) -> bool:
+        return self.demand_points > self.offered_points + 1e-9 or self.demand_clients > self.offered_clients
+
+    def text(self) -> str:
+        parts = []
+        if self.demand_points > self.offered_points + 1e-9:
+            verb = "need" if self.name.endswith("clients") else "needs"
+            parts.append(f"{self.name} {verb} {self.demand_points:.1f} points, eligible coaches offer {self.offered_points:.1f}")
+        if self.demand_clients > self.offered_clients:
+            parts.append(f"{self.name} has {self.demand_clients} clients, eligible coaches take at most {self.offered_clients} more")
+        return "; ".join(parts) or f"{self.name}: {self.demand_points:.1f} of {self.offered_points:.1f} points"
+
+    def to_dict(self) -> dict:
+        return {
+            "scope": self.scope, "name": self.name, "demand_points": round(self.demand_points, 2),
+            "offered_points": round(self.offered_points, 2), "demand_clients": self.demand_clients,
+            "offered_clients": self.offered_clients, "short": self.short, "text": self.text(),
+        }
+
+
+def capacity_checks(problem: CaseloadProblem) -> list[CapacityCheck]:
+    """All checks, shortest first. Demand = movable clients; offer = net free capacity of the
+    coaches that may serve them (capacity minus fixed clients)."""
+    core = problem.core
+    free_pts = core.capacity[0] / POINT_SCALE
+    free_cnt = core.capacity[1]
+    cls_pts = np.array([problem.client_points[m].sum() for m in problem.class_members])
+    cls_cnt = core.multiplicity
+    # eligible coach set per class (from the pairs)
+    elig = [core.pair_agent[core.item_start[c] : core.item_start[c + 1]] for c in range(core.n_items)]
+    rep = [int(m[0]) for m in problem.class_members]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for c, j in enumerate(rep):
+        need = problem.need[j]
+        m = problem.clients.at[j, "municipality"]
+        m = None if m is None or m != m else str(m)
+        label = " ".join(sorted(need)) or "no specialisation"
+        for s in need:
+            groups.setdefault(("specialisation", s), []).append(c)
+        if m is not None:
+            groups.setdefault(("municipality", m), []).append(c)
+            groups.setdefault(("needs", f"{label} in {m}"), []).append(c)
+        else:
+            groups.setdefault(("needs", label), []).append(c)
+    # team: classes whose every eligible coach is in one team
+    for c in range(core.n_items):
+        teams = {problem.coach_team[i] for i in elig[c]}
+        if len(teams) == 1 and None not in teams:
+            groups.setdefault(("team", next(iter(teams))), []).append(c)
+    checks = []
+    for (scope, name), cls in groups.items():
+        coaches = np.unique(np.concatenate([elig[c] for c in cls])) if cls else np.zeros(0, dtype=int)
+        checks.append(CapacityCheck(
+            scope=scope, name=name if scope != "specialisation" else f"{name} clients",
+            demand_points=float(cls_pts[cls].sum()), offered_points=float(free_pts[coaches].sum()),
+            demand_clients=int(cls_cnt[cls].sum()), offered_clients=int(free_cnt[coaches].sum()),
+        ))
+    checks.sort(key=lambda k: (not k.short, -(k.demand_points - k.offered_points), k.scope, k.name))
+    return checks
+
+
+def no_coach_reason(problem: CaseloadProblem, j: int, region_coaches=None) -> str:
+    """Why client j has no eligible coach at all, in words."""
+    need = problem.need[j]
+    m = problem.clients.at[j, "municipality"]
+    m = None if m is None or m != m else str(m)
+    opts = problem.options
+    cid = str(problem.clients.at[j, "id"])
+    if cid in opts.pins:
+        k = opts.pins[cid]
+        i = problem.coach_ids.index(k)
+        if not problem.available[i]:
+            return f"pinned to coach {k}, who {problem.unavailable_reason[i]}"
+        return f"pinned to coach {k}, who may not serve this client (needs {', '.join(sorted(need)) or 'none'}, municipality {m})"
+    return (
+        f"no available coach holds {', '.join(sorted(need)) or 'any role'}"
+        + (f" and serves {m}" if m else "")
+        + (" (after forbidden pairs)" if any(c == cid for c, _ in opts.forbids) else "")
+    )
+
+
+def conflict_groups(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
+    """Rebuild the problem with every constraint group behind an assumption and ask CP-SAT
+    which groups conflict. Returns {"status", "groups": [...], "text": [...]}."""
+    core = problem.core
+    n_co = problem.n_coaches
+    opts = problem.options
+    rep = [int(m[0]) for m in problem.class_members]
+    if core.n_items * n_co > MAX_EXPLAIN_PAIRS:
+        return {"status": "skipped", "groups": [], "text": [f"problem too large for a conflict search ({core.n_items} classes x {n_co} coaches); see the capacity checks"]}
+    # every class x coach pair, each with the groups that forbid it
+    items, agents, reasons = [], [], []
+    spec_of = _coach_attr(problem)
+    pin = {problem.clients.index[problem.clients["id"] == c][0]: problem.coach_ids.index(k) for c, k in opts.pins.items()} if opts.pins else {}
+    forb = {}
+    for c, k in opts.forbids:
+        idx = problem.clients.index[problem.clients["id"] == c]
+        if len(idx):
+            forb.setdefault(int(idx[0]), set()).add(problem.coach_ids.index(k))
+    for c, j in enumerate(rep):
+        need = problem.need[j]
+        m = problem.clients.at[j, "municipality"]
+        m = None if m is None or m != m else str(m)
+        for i in range(n_co):
+            why = []
+            if not need <= spec_of["specs"][i]:
+                why.append("specialisation")
+            if spec_of["munis"][i] and m is not None and m not in spec_of["munis"][i]:
+                why.append("municipality")
+            if not problem.available[i]:
+                why.append("absence")
+            if i in forb.get(j, ()):
+                why.append("forbidden")
+            if j in pin and pin[j] != i:
+                why.append("pinned")
+            items.append(c)
+            agents.append(i)
+            reasons.append(why)
+    items = np.array(items, dtype=np.int64)
+    agents = np.array(agents, dtype=np.int64)
+    cls_pts = np.array([int(round(problem.client_points[m[0]] * POINT_SCALE)) for m in problem.class_members], dtype=np.int64)
+    # capacities for the relaxed groups: absent coaches keep their nominal capacity
+    cap = core.capacity.copy()
+    cap_nominal = np.rint(problem.cap_points * POINT_SCALE).astype(np.int64) - problem.fixed_points
+    cap[0] = np.where(problem.available, cap[0], np.maximum(cap_nominal, 0))
+    cap[1] = np.where(problem.available, cap[1], np.maximum(problem.max_clients - problem.fixed_count, 0))
+    move = np.zeros(len(items), dtype=bool)
+    if core.max_moves is not None:
+        cur = problem.current[np.array(rep)][items]
+        forced = problem.forced_current[np.array(rep)][items]
+        move = (cur >= 0) & ~forced & (agents != cur)
+    explain_core = AssignmentCore(
+        multiplicity=core.multiplicity, pair_item=items, pair_agent=agents,
+        pair_cost=np.zeros(len(items), dtype=np.int64),
+        usage=np.vstack([cls_pts[items], np.ones(len(items), dtype=np.int64)]),
+        capacity=cap, resource_names=core.resource_names, unassigned_cost=None,
+        move_mask=move if core.max_moves is not None else None, max_moves=core.max_moves, name="explain",
+    )
+    exclusions: dict[str, list[int]] = {}
+    for p, why in enumerate(reasons):
+        for g in why:
+            exclusions.setdefault(g, []).append(p)
+    built = build_cpsat(explain_core, assumptions=True, exclusions={g: np.array(v) for g, v in exclusions.items()})
+    lits = list(built.groups.values())
+    built.model.add_assumptions(lits)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.random_seed = int(opts.seed)
+    status = solver.solve(built.model)
+    if status == cp_model.INFEASIBLE:
+        idx = set(solver.sufficient_assumptions_for_infeasibility())
+        core_names = [g for g, lit in built.groups.items() if lit.index in idx]
+        core_names = _minimise(built, core_names, time_limit, int(opts.seed))
+        names = sorted(g for g in core_names if g != "assign_all") or core_names
+        return {
+            "status": "infeasible",
+            "groups": names,
+            "text": [f"these constraint groups conflict: {', '.join(GROUP_TEXT.get(g, g) for g in names)} (relaxing any one of them would let every client be placed)"],
+        }
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {"status": "feasible", "groups": [], "text": ["every client can be placed when all groups hold: the unassigned clients are a time-limit effect, not a conflict"]}
+    return {"status": "unknown", "groups": [], "text": [f"conflict search stopped without an answer ({solver.status_name(status)})"]}
+
+
+def _minimise(built, names: list[str], time_limit: float, seed: int) -> list[str]:
+    """Deletion filter: drop each group in turn and keep it dropped when the rest is still
+    infeasible, so the answer is a minimal conflicting set (every group named matters)."""
+    keep = list(names)
+    for g in list(names):
+        if g == "assign_all" or len(keep) <= 2:
+            continue
+        trial = [k for k in keep if k != g]
+        built.model.clear_assumptions()
+        built.model.add_assumptions([built.groups[k] for k in trial])
+        s = cp_model.CpSolver()
+        s.parameters.num_workers = 1
+        s.parameters.max_time_in_seconds = max(0.5, time_limit / 4)
+        s.parameters.random_seed = seed
+        if s.solve(built.model) == cp_model.INFEASIBLE:
+            keep = trial
+    return keep
+
+
+def _coach_attr(problem: CaseloadProblem) -> dict:
+    """Specialisations and municipalities per coach, recovered from the problem's coach order."""
+    return problem.coach_attrs
+
+
+def explain(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
+    checks = capacity_checks(problem)
+    short = [c for c in checks if c.short]
+    return {
+        "capacity": [c.to_dict() for c in short] or [c.to_dict() for c in checks[:5]],
+        "conflicts": conflict_groups(problem, time_limit=time_limit),
+    }

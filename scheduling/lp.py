@@ -1,0 +1,226 @@
+"""The LP relaxation of an assignment core, solved with HiGHS (scipy): the proven lower bound,
+the fractional solution that seeds the start heuristic, and reduced costs that steer the
+neighbourhoods of the search.
+
+The LP has the same rows as the CP-SAT model (`scheduling.model`): item equalities, resource
+capacities per agent, the balance rows and the move cap, so its optimum is a valid lower bound
+on the integer problem (rounded up, since every objective coefficient is an integer).
+
+With `candidates` the LP is solved over a subset of pairs first and then *priced*: pairs with
+a negative reduced cost are added until none is left (column generation). The final bound is
+then valid for the full pair set while the LP stays small.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from scheduling.core import PER_MILLE, AssignmentCore
+
+
+@dataclass
+class LPResult:
+    bound: float  # LP optimum (a lower bound on the integer optimum)
+    x: np.ndarray  # fractional quantity per pair (full pair set; 0 for unpriced pairs)
+    u: np.ndarray  # fractional unassigned per item
+    reduced_cost: np.ndarray  # per pair (full pair set)
+    seconds: float
+    columns: int  # pairs in the final LP
+    rounds: int
+    status: str
+
+    @property
+    def integer_bound(self) -> int:
+        return int(math.ceil(self.bound - 1e-6 * max(1.0, abs(self.bound))))
+
+
+class _LPMatrix:
+    """Rows of the LP, with pair columns built for any subset of pairs (for pricing)."""
+
+    def __init__(self, core: AssignmentCore) -> None:
+        self.core = core
+        n, m, R = core.n_items, core.n_agents, core.n_resources
+        self.has_u = core.unassigned_cost is not None
+        b = core.balance
+        self.bal = b if (b is not None and b.active) else None
+        # inequality row blocks: resources [R*m], balance hi [m], balance lo [m], team hi, team lo, moves
+        self.row_res = 0
+        self.row_bhi = R * m
+        self.row_blo = self.row_bhi + (m if self.bal else 0)
+        self.n_team = 0
+        if self.bal is not None and self.bal.w_team_spread:
+            teams = self.bal.team.copy()
+            teams[self.bal.denominator <= 0] = -1
+            ids = np.unique(teams[teams >= 0])
+            self.team_index = np.full(m, -1, dtype=np.int64)
+            for k, t in enumerate(ids):
+                self.team_index[teams == t] = k
+            self.n_team = len(ids)
+        self.row_thi = self.row_blo + (m if self.bal else 0)
+        self.row_tlo = self.row_thi + self.n_team
+        self.row_moves = self.row_tlo + self.n_team
+        self.n_ub = self.row_moves + (1 if core.max_moves is not None else 0)
+        self.n_eq = n
+
+    def pair_columns(self, pairs: np.ndarray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+        core, m = self.core, self.core.n_agents
+        k = len(pairs)
+        cols = np.arange(k)
+        item = core.pair_item[pairs]
+        agent = core.pair_agent[pairs]
+        a_eq = sp.csc_matrix((np.ones(k), (item, cols)), shape=(self.n_eq, k))
+        rows, vals, cc = [], [], []
+        for r in range(core.n_resources):
+            rows.append(r * m + agent)
+            vals.append(core.usage[r, pairs].astype(float))
+            cc.append(cols)
+        if self.bal is not None:
+            ub = core.usage[self.bal.resource, pairs].astype(float) * PER_MILLE
+            on = self.bal.denominator[agent] > 0
+            rows += [self.row_bhi + agent[on], self.row_blo + agent[on]]
+            vals += [ub[on], -ub[on]]
+            cc += [cols[on], cols[on]]
+            if self.n_team:
+                t = self.team_index[agent]
+                ok = t >= 0
+                rows += [self.row_thi + t[ok], self.row_tlo + t[ok]]
+                vals += [ub[ok], -ub[ok]]
+                cc += [cols[ok], cols[ok]]
+        if core.max_moves is not None:
+            mv = core.move_mask[pairs]
+            rows.append(np.full(int(mv.sum()), self.row_moves))
+            vals.append(np.ones(int(mv.sum())))
+            cc.append(cols[mv])
+        a_ub = sp.csc_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cc))), shape=(self.n_ub, k)
+        )
+        return a_eq, a_ub
+
+    def extra_columns(self):
+        """Columns for u (per item) and the balance levels, with their costs and bounds."""
+        core, m = self.core, self.core.n_agents
+        eq_blocks, ub_blocks, costs, bounds = [], [], [], []
+        if self.has_u:
+            n = core.n_items
+            eq_blocks.append(sp.identity(n, format="csc"))
+            ub_blocks.append(sp.csc_matrix((self.n_ub, n)))
+            costs.append(core.unassigned_cost.astype(float))
+            bounds += [(0, float(v)) for v in core.multiplicity]
+        if self.bal is not None:
+            b = self.bal
+            den = b.denominator.astype(float)
+            on = np.flatnonzero(b.denominator > 0)
+            cols = []
+            # L_max: load*1000 - den*L <= -base*1000 ; L_min: -load*1000 + den*L <= base*1000
+            lmax = sp.csc_matrix((-den[on], (self.row_bhi + on, np.zeros(len(on), int))), shape=(self.n_ub, 1))
+            lmin = sp.csc_matrix((den[on], (self.row_blo + on, np.zeros(len(on), int))), shape=(self.n_ub, 1))
+            cols += [lmax, lmin]
+            costs.append(np.array([b.w_max + b.w_spread, -b.w_spread], dtype=float))
+            bounds += [(0, None), (0, None)]
+            if self.n_team:
+                tden = np.zeros(self.n_team)
+                np.add.at(tden, self.team_index[on], den[on])
+                k = np.arange(self.n_team)
+                cols.append(sp.csc_matrix((-tden, (self.row_thi + k, np.zeros(self.n_team, int))), shape=(self.n_ub, 1)))
+                cols.append(sp.csc_matrix((tden, (self.row_tlo + k, np.zeros(self.n_team, int))), shape=(self.n_ub, 1)))
+                costs.append(np.array([b.w_team_spread, -b.w_team_spread], dtype=float))
+                bounds += [(0, None), (0, None)]
+            ub_blocks.append(sp.hstack(cols, format="csc"))
+            eq_blocks.append(sp.csc_matrix((self.n_eq, len(cols))))
+        return eq_blocks, ub_blocks, costs, bounds
+
+    def rhs(self) -> tuple[np.ndarray, np.ndarray]:
+        core, m = self.core, self.core.n_agents
+        b_eq = core.multiplicity.astype(float)
+        b_ub = np.zeros(self.n_ub)
+        b_ub[: core.n_resources * m] = core.capacity.reshape(-1).astype(float)
+        if self.bal is not None:
+            base = core.base_load.astype(float) * PER_MILLE
+            b_ub[self.row_bhi : self.row_bhi + m] = -base
+            b_ub[self.row_blo : self.row_blo + m] = base
+            if self.n_team:
+                tb = np.zeros(self.n_team)
+                ok = self.team_index >= 0
+                np.add.at(tb, self.team_index[ok], base[ok])
+                b_ub[self.row_thi : self.row_thi + self.n_team] = -tb
+                b_ub[self.row_tlo : self.row_tlo + self.n_team] = tb
+        if core.max_moves is not None:
+            b_ub[self.row_moves] = core.max_moves
+        return b_eq, b_ub
+
+
+def solve_lp(
+    core: AssignmentCore,
+    candidates: np.ndarray | None = None,
+    max_rounds: int = 30,
+    time_limit: float | None = None,
+) -> LPResult:
+    """Solve the LP relaxation; with `candidates` (pair indices), by column generation."""
+    from scipy.optimize import linprog
+
+    t0 = time.perf_counter()
+    mat = _LPMatrix(core)
+    b_eq, b_ub = mat.rhs()
+    eq_x, ub_x, c_x, bnd_x = mat.extra_columns()
+    all_pairs = np.arange(core.n_pairs)
+    active = all_pairs if candidates is None else np.unique(np.asarray(candidates, dtype=np.int64))
+    # an item without any candidate column makes the restricted LP infeasible when u is absent
+    if candidates is not None and not mat.has_u:
+        missing = np.setdiff1d(np.arange(core.n_items), core.pair_item[active])
+        if len(missing):
+            active = np.union1d(active, np.flatnonzero(np.isin(core.pair_item, missing)))
+    rounds = 0
+    while True:
+        rounds += 1
+        a_eq_p, a_ub_p = mat.pair_columns(active)
+        a_eq = sp.hstack([a_eq_p, *eq_x], format="csc")
+        a_ub = sp.hstack([a_ub_p, *ub_x], format="csc")
+        c = np.concatenate([core.pair_cost[active].astype(float), *c_x])
+        mult = core.multiplicity[core.pair_item[active]].astype(float)
+        extra = np.array([(lo, np.inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
+        bounds = np.vstack([np.column_stack([np.zeros(len(mult)), mult]), extra])
+        options = {"presolve": True}
+        if time_limit is not None:
+            options["time_limit"] = max(1.0, time_limit - (time.perf_counter() - t0))
+        res = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
+                      A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs", options=options)
+        if res.status != 0 or res.x is None:
+            return LPResult(
+                bound=-math.inf, x=np.zeros(core.n_pairs), u=np.zeros(core.n_items),
+                reduced_cost=np.zeros(core.n_pairs), seconds=time.perf_counter() - t0,
+                columns=len(active), rounds=rounds, status=f"lp status {res.status}: {res.message}",
+            )
+        y_eq = res.eqlin.marginals
+        y_ub = res.ineqlin.marginals if a_ub.shape[0] else np.zeros(0)
+        # reduced costs of every pair (priced with the full column set)
+        a_eq_all, a_ub_all = mat.pair_columns(all_pairs)
+        rc = core.pair_cost.astype(float) - a_eq_all.T @ y_eq
+        if a_ub_all.shape[0]:
+            rc = rc - a_ub_all.T @ y_ub
+        # upper bounds on x are never binding at value m for priced-out pairs, so rc<0 means improvable
+        if candidates is None or rounds >= max_rounds:
+            break
+        negative = np.setdiff1d(np.flatnonzero(rc < -1e-7), active)
+        if len(negative) == 0:
+            break
+        # add the most negative columns per item first, but all of them is fine at our sizes
+        active = np.union1d(active, negative)
+    x = np.zeros(core.n_pairs)
+    x[active] = res.x[: len(active)]
+    u = res.x[len(active) : len(active) + core.n_items] if mat.has_u else np.zeros(core.n_items)
+    bound = float(res.fun)
+    if candidates is not None and rounds >= max_rounds:
+        # not fully priced: a Lagrangian-style correction keeps the bound valid
+        outside = np.ones(core.n_pairs, dtype=bool)
+        outside[active] = False
+        neg = np.minimum(rc[outside], 0.0) * core.multiplicity[core.pair_item[outside]]
+        bound += float(neg.sum())
+    return LPResult(
+        bound=bound, x=x, u=np.asarray(u, dtype=float), reduced_cost=np.asarray(rc, dtype=float),
+        seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds, status="optimal",
+    )

@@ -1,0 +1,573 @@
+"""From a Region to an assignment core: who may go where, at what cost.
+
+Steps (all vectorised; a 50k-client region builds in seconds):
+
+1. **Coaches** after the what-if changes (absence from a date, leaving, capacity), available
+   or not on the plan date, with capacity in caseload points and a hard client maximum.
+2. **Clients** in the caseload (status active or placed) with their caseload points and
+   required specialisations (`plein.domain.required_specialisations`).
+3. **Movable clients** by mode: everyone (full), clients without a coach (intake), or only the
+   clients that must move (what-if: their coach is gone or no longer eligible, or their coach is
+   over capacity after the change). Everyone else is *fixed* and only uses capacity.
+4. **Classes**: movable clients that are identical for the model (same current coach, needs,
+   municipality, points, target sectors, language need, postcode area, pins and forbids) are one
+   item with a multiplicity; the solver decides how many of a class go where.
+5. **Eligible pairs only**: a coach who is available, holds every required specialisation and
+   serves the client's municipality (pins narrow to one coach; forbids remove one). Per pair the
+   cost parts are kept (handover, sector fit, travel, language) so every move can be explained.
+
+No SQL here: the Region comes from storage or the generator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from plein.domain import ClientStatus, TeamKind, haversine_km, required_specialisations
+from plein.region import Region
+from scheduling.config import ScheduleConfig
+from scheduling.core import AssignmentCore, Balance
+
+MODES = ("full", "intake", "what_if")
+POINT_SCALE = 100  # solver works in 0.01 caseload points
+#: in what-if mode a voluntary handover costs this many times the handover weight
+WHAT_IF_HANDOVER_FACTOR = 100
+
+
+@dataclass
+class ScheduleOptions:
+    """What to optimise. All fields JSON-friendly (`to_dict` / `from_dict`)."""
+
+    plan_date: dt.date | None = None  # default: today
+    #: client id -> coach id: the client must go to this coach
+    pins: dict[str, str] = field(default_factory=dict)
+    #: (client id, coach id) pairs that must not be made
+    forbids: list[tuple[str, str]] = field(default_factory=list)
+    #: what-if: (coach id, first day absent, last day or None)
+    coach_absent: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
+    #: what-if: coaches who leave (inactive from now)
+    coach_leaves: list[str] = field(default_factory=list)
+    #: what-if: coach id -> new capacity in caseload points
+    capacity: dict[str, float] = field(default_factory=dict)
+    max_handovers: int | None = None
+    time_limit: float = 30.0
+    seed: int = 0
+    #: same seed and input give the same proposal (single-threaded, work-limited search)
+    deterministic: bool = True
+    config: ScheduleConfig = field(default_factory=ScheduleConfig)
+
+    def effective_date(self) -> dt.date:
+        return self.plan_date or dt.date.today()
+
+    def to_dict(self) -> dict:
+        return {
+            "plan_date": self.plan_date.isoformat() if self.plan_date else None,
+            "pins": dict(self.pins),
+            "forbids": [list(p) for p in self.forbids],
+            "coach_absent": [[c, s.isoformat(), e.isoformat() if e else None] for c, s, e in self.coach_absent],
+            "coach_leaves": list(self.coach_leaves),
+            "capacity": dict(self.capacity),
+            "max_handovers": self.max_handovers,
+            "time_limit": self.time_limit,
+            "seed": self.seed,
+            "deterministic": self.deterministic,
+            "config": self.config.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ScheduleOptions:
+        def day(v):
+            return dt.date.fromisoformat(v) if isinstance(v, str) else v
+
+        return cls(
+            plan_date=day(d.get("plan_date")),
+            pins=dict(d.get("pins") or {}),
+            forbids=[tuple(p) for p in d.get("forbids") or []],
+            coach_absent=[(c, day(s), day(e)) for c, s, e in d.get("coach_absent") or []],
+            coach_leaves=list(d.get("coach_leaves") or []),
+            capacity={k: float(v) for k, v in (d.get("capacity") or {}).items()},
+            max_handovers=d.get("max_handovers"),
+            time_limit=float(d.get("time_limit", 30.0)),
+            seed=int(d.get("seed", 0)),
+            deterministic=bool(d.get("deterministic", True)),
+            config=ScheduleConfig.from_dict(d.get("config")),
+        )
+
+
+@dataclass
+class CaseloadProblem:
+    """The built problem: lookups from solver indices back to clients and coaches, and the core."""
+
+    mode: str
+    options: ScheduleOptions
+    coach_ids: list[str]
+    coach_team: list[str | None]
+    team_ids: list[str]
+    available: np.ndarray  # bool per coach
+    unavailable_reason: list[str | None]
+    cap_points: np.ndarray  # float per coach (after what-if)
+    max_clients: np.ndarray  # int per coach
+    clients: pd.DataFrame  # clients in the caseload, index 0..N-1, with derived columns
+    client_points: np.ndarray  # float
+    current: np.ndarray  # int coach index per client, -1 none
+    movable: np.ndarray  # bool per client
+    client_class: np.ndarray  # class per client, -1 fixed
+    class_members: list[np.ndarray]  # client indices per class (sorted by id)
+    core: AssignmentCore
+    parts: dict[str, np.ndarray]  # pair cost parts: handover, sector, travel, language
+    pair_km: np.ndarray  # travel km per pair
+    eligible_count: np.ndarray  # eligible coaches per class (before candidate pruning)
+    forced_current: np.ndarray  # bool per client: the current coach is gone or ineligible
+    fixed_points: np.ndarray  # per coach, fixed clients' points
+    fixed_count: np.ndarray
+    need: list[frozenset]  # required specialisations per client
+    why_ineligible: dict[int, str]  # client -> reason the current coach cannot keep them
+    coach_attrs: dict[str, list]  # specs, munis, langs, lat, lon, team_kind, team_secs per coach
+    client_lat: np.ndarray
+    client_lon: np.ndarray
+    client_targets: list[tuple[str, ...]]
+    fingerprint: str = ""
+
+    @property
+    def n_coaches(self) -> int:
+        return len(self.coach_ids)
+
+
+def _as_list(v) -> list:
+    if v is None:
+        return []
+    if isinstance(v, float) and math.isnan(v):
+        return []
+    if isinstance(v, str):
+        return [s for s in v.split(";") if s]
+    return list(v)
+
+
+def _as_date(v) -> dt.date | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.date()
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        return dt.date.fromisoformat(v[:10])
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f"not a date: {v!r}")
+
+
+def _none(v):
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def caseload_fingerprint(region: Region, options: ScheduleOptions | None = None) -> str:
+    """Hash of the caseload state a proposal depends on: every client's coach and status, the
+    coaches' availability-relevant fields and the absences. Approval recomputes it from the
+    database and refuses a proposal computed from another state (stale)."""
+    h = hashlib.sha256()
+    cl = region.clients
+    rows = sorted(
+        zip(cl["id"].astype(str), cl["coach_id"].map(lambda v: "" if _none(v) is None else str(v)), cl["status"].astype(str))
+    ) if len(cl) else []
+    h.update(json.dumps(rows).encode())
+    co = region.coaches
+    crow = sorted(
+        (str(r.id), str(_none(r.team_id)), sorted(_as_list(r.specialisations)), float(r.capacity_points),
+         int(r.max_clients), sorted(_as_list(r.municipalities)), bool(r.active))
+        for r in co.itertuples(index=False)
+    )
+    h.update(json.dumps(crow, default=str).encode())
+    ab = region.coach_absences
+    arow = sorted((str(r.coach_id), str(_as_date(r.start_date)), str(_as_date(r.end_date))) for r in ab.itertuples(index=False))
+    h.update(json.dumps(arow).encode())
+    return h.hexdigest()[:32]
+
+
+SPEC_ORDER = ("ww", "bijstand", "youth", "newcomers", "special_groups")
+
+
+def _set_mask(specs) -> int:
+    return sum(1 << SPEC_ORDER.index(sp) for sp in specs if sp in SPEC_ORDER)
+
+
+def _mask_set(mask: int) -> frozenset:
+    return frozenset(sp for b, sp in enumerate(SPEC_ORDER) if mask >> b & 1)
+
+
+def _bool_col(df: pd.DataFrame, col: str) -> np.ndarray:
+    return df[col].astype(object).where(df[col].notna(), False).astype(bool).to_numpy()
+
+
+def need_masks(cl: pd.DataFrame) -> np.ndarray:
+    """Required specialisations per client as bit masks (SPEC_ORDER), vectorised; the same rule
+    as `plein.domain.required_specialisations` (checked against it in the tests)."""
+    benefit = cl["benefit_type"].astype(str).to_numpy()
+    mask = np.where(benefit == "ww", 1, 0) | np.where(benefit == "bijstand", 2, 0)
+    mask |= np.where(cl["age_band"].astype(str).to_numpy() == "18-26", 4, 0)
+    mask |= np.where(_bool_col(cl, "newcomer"), 8, 0)
+    mask |= np.where(_bool_col(cl, "special_group"), 16, 0)
+    return mask.astype(np.int64)
+
+
+def client_points(cl: pd.DataFrame, cfg: ScheduleConfig) -> np.ndarray:
+    """Caseload points per client, vectorised (`CaseloadPoints.points` is the rule)."""
+    cp = cfg.points
+    benefit = cl["benefit_type"].astype(str)
+    unknown = sorted(set(benefit) - set(cp.benefit))
+    if unknown:
+        raise ValueError(f"caseload points: no base points for benefit type(s) {unknown}")
+    base = benefit.map(cp.benefit).to_numpy(dtype=float)
+    rung = pd.to_numeric(cl["ladder_rung"], errors="coerce").to_numpy(dtype=float)
+    rung_key = np.where(np.isnan(rung), -1, rung).astype(int)
+    rung_factor = np.empty(len(cl))
+    for k in np.unique(rung_key):
+        key = "unknown" if k < 0 else str(k)
+        if key not in cp.rung:
+            raise ValueError(f"caseload points: no factor for ladder rung {key}")
+        rung_factor[rung_key == k] = cp.rung[key]
+    comp = pd.to_numeric(cl["complexity"], errors="coerce").fillna(1).to_numpy(dtype=float).astype(int)
+    comp_factor = np.empty(len(cl))
+    for k in np.unique(comp):
+        if str(k) not in cp.complexity:
+            raise ValueError(f"caseload points: no factor for complexity {k}")
+        comp_factor[comp == k] = cp.complexity[str(k)]
+    p = base * rung_factor * comp_factor + cp.newcomer_extra * _bool_col(cl, "newcomer") + cp.special_group_extra * _bool_col(cl, "special_group")
+    return np.round(p, 2)
+
+
+def _coach_frame(region: Region, options: ScheduleOptions) -> tuple[pd.DataFrame, list[str | None]]:
+    co = region.coaches.copy().reset_index(drop=True)
+    if co["id"].duplicated().any():
+        raise ValueError(f"coaches: duplicate ids {co['id'][co['id'].duplicated()].tolist()[:5]}")
+    ids = set(co["id"].astype(str))
+    for cid in [c for c, _, _ in options.coach_absent] + list(options.coach_leaves) + list(options.capacity):
+        if cid not in ids:
+            raise ValueError(f"what-if names coach {cid!r}, which is not in the region")
+    for cid, pts in options.capacity.items():
+        if pts < 0:
+            raise ValueError(f"capacity for coach {cid!r} must not be negative (got {pts})")
+        co.loc[co["id"] == cid, "capacity_points"] = float(pts)
+    day = options.effective_date()
+    absent: dict[str, str] = {}
+    ab = region.coach_absences
+    spans = [(str(r.coach_id), _as_date(r.start_date), _as_date(r.end_date), _none(r.reason)) for r in ab.itertuples(index=False)]
+    spans += [(c, s, e, "what-if absence") for c, s, e in options.coach_absent]
+    for cid, start, end, reason in spans:
+        if start is None:
+            continue
+        if start <= day and (end is None or day <= end):
+            absent[cid] = f"absent from {start.isoformat()}" + (f" to {end.isoformat()}" if end else "") + (f" ({reason})" if reason else "")
+    reasons: list[str | None] = []
+    for r in co.itertuples(index=False):
+        cid = str(r.id)
+        active = _none(r.active)
+        if cid in options.coach_leaves:
+            reasons.append("leaves (what-if)")
+        elif active is not None and not bool(active):
+            reasons.append("has left (inactive)")
+        elif cid in absent:
+            reasons.append(absent[cid])
+        else:
+            reasons.append(None)
+    return co, reasons
+
+
+def _sector_cost(targets: tuple[str, ...], team_kind: str | None, team_sectors: frozenset, cfg: ScheduleConfig) -> int:
+    if not targets:
+        return 0
+    if team_kind is None or team_kind == TeamKind.INTEGRATED.value or not team_sectors:
+        return cfg.weights.integrated_mismatch
+    return 0 if team_sectors.intersection(targets) else cfg.weights.sector_mismatch
+
+
+def build_problem(region: Region, mode: str, options: ScheduleOptions) -> CaseloadProblem:
+    """Build the caseload problem; raises ValueError naming any inconsistent input."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    cfg = options.config
+    w = cfg.weights
+    co, unavailable_reason = _coach_frame(region, options)
+    n_co = len(co)
+    coach_ids = co["id"].astype(str).tolist()
+    coach_index = {c: i for i, c in enumerate(coach_ids)}
+    teams = region.teams
+    team_info = {str(t.id): (str(_none(t.kind) or TeamKind.SECTOR.value), frozenset(_as_list(t.sectors))) for t in teams.itertuples(index=False)}
+    coach_team = [None if _none(t) is None else str(t) for t in co["team_id"]]
+    for cid, t in zip(coach_ids, coach_team):
+        if t is not None and t not in team_info:
+            raise ValueError(f"coach {cid!r} belongs to team {t!r}, which is not in the region's teams")
+    team_ids = sorted({t for t in coach_team if t is not None})
+    team_idx = np.array([team_ids.index(t) if t is not None else -1 for t in coach_team], dtype=np.int32)
+    available = np.array([r is None for r in unavailable_reason], dtype=bool)
+    cap_points = co["capacity_points"].map(lambda v: 100.0 if _none(v) is None else float(v)).to_numpy(dtype=float)
+    max_clients = co["max_clients"].map(lambda v: 80 if _none(v) is None else int(v)).to_numpy(dtype=np.int64)
+    coach_specs = [frozenset(_as_list(s)) for s in co["specialisations"]]
+    coach_munis = [frozenset(_as_list(s)) for s in co["municipalities"]]
+    coach_langs = [frozenset(_as_list(s)) or frozenset({"nl"}) for s in co["languages"]]
+    muni = region.municipalities
+    muni_xy = {str(r.id): (_none(r.lat), _none(r.lon)) for r in muni.itertuples(index=False)}
+    coach_lat = np.full(n_co, np.nan)
+    coach_lon = np.full(n_co, np.nan)
+    for i, r in enumerate(co.itertuples(index=False)):
+        lat, lon = _none(r.lat), _none(r.lon)
+        if lat is None or lon is None:
+            ms = sorted(coach_munis[i]) or sorted(muni_xy)
+            for mid in ms:
+                if mid in muni_xy and muni_xy[mid][0] is not None:
+                    lat, lon = muni_xy[mid]
+                    break
+        if lat is not None and lon is not None:
+            coach_lat[i], coach_lon[i] = float(lat), float(lon)
+
+    # ---- clients in the caseload
+    cl = region.clients
+    in_caseload = cl["status"].astype(str).isin([ClientStatus.ACTIVE.value, ClientStatus.PLACED.value]) if len(cl) else pd.Series([], dtype=bool)
+    cl = cl[in_caseload].sort_values("id").reset_index(drop=True)
+    n = len(cl)
+    ids = cl["id"].astype(str).tolist()
+    if len(set(ids)) != n:
+        raise ValueError("clients: duplicate client ids")
+    points = client_points(cl, cfg)
+    pts_int = np.rint(points * POINT_SCALE).astype(np.int64)
+    need_mask = need_masks(cl)
+    need_sets = {int(mk): _mask_set(int(mk)) for mk in np.unique(need_mask)}
+    need = [need_sets[int(mk)] for mk in need_mask]
+    muni_col = cl["municipality"].astype(object).where(cl["municipality"].notna(), None) if n else pd.Series([], dtype=object)
+    client_muni = [None if m is None else str(m) for m in muni_col]
+    current = (
+        cl["coach_id"].astype(object).where(cl["coach_id"].notna(), None).map(lambda v: coach_index.get(str(v), -1) if v is not None else -1)
+        .to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+    )
+    client_index = {c: i for i, c in enumerate(ids)}
+    for c, k in options.pins.items():
+        if c not in client_index:
+            raise ValueError(f"pin names client {c!r}, which is not in the caseload")
+        if k not in coach_index:
+            raise ValueError(f"pin names coach {k!r}, which is not in the region")
+    forbid_by_client: dict[int, set[int]] = {}
+    for c, k in options.forbids:
+        if c not in client_index:
+            raise ValueError(f"forbid names client {c!r}, which is not in the caseload")
+        if k not in coach_index:
+            raise ValueError(f"forbid names coach {k!r}, which is not in the region")
+        forbid_by_client.setdefault(client_index[c], set()).add(coach_index[k])
+    pin_of = {client_index[c]: coach_index[k] for c, k in options.pins.items()}
+
+    # ---- eligibility per (needs, municipality) signature
+    sig_cache: dict[tuple, np.ndarray] = {}
+
+    def eligible_mask(specs: frozenset, m: str | None) -> np.ndarray:
+        key = (specs, m)
+        if key not in sig_cache:
+            sig_cache[key] = np.array(
+                [available[i] and specs <= coach_specs[i] and (not coach_munis[i] or m is None or m in coach_munis[i]) for i in range(n_co)],
+                dtype=bool,
+            )
+        return sig_cache[key]
+
+    why_ineligible: dict[int, str] = {}
+    # vectorised screen of every client against their current coach, then words for the few
+    coach_mask = np.array([_set_mask(sp) for sp in coach_specs], dtype=np.int64)
+    muni_ids = sorted({m for m in client_muni if m is not None} | {m for ms in coach_munis for m in ms})
+    muni_pos = {m: i for i, m in enumerate(muni_ids)}
+    serves = np.array([[(not coach_munis[i]) or (m in coach_munis[i]) for m in muni_ids] for i in range(n_co)], dtype=bool).reshape(n_co, len(muni_ids))
+    cmuni = np.array([muni_pos[m] if m is not None else -1 for m in client_muni], dtype=np.int64)
+    has = current >= 0
+    k0 = np.maximum(current, 0)
+    bad = np.zeros(n, dtype=bool)
+    if n_co:
+        bad = has & (~available[k0] | ((need_mask & ~coach_mask[k0]) != 0)
+                     | ((cmuni >= 0) & ~serves[k0, np.maximum(cmuni, 0)]))
+    candidates = set(np.flatnonzero(bad).tolist()) | set(forbid_by_client) | set(pin_of)
+    forced_current = np.zeros(n, dtype=bool)
+    for j in sorted(candidates):
+        k = current[j]
+        if k < 0:
+            continue
+        if not available[k]:
+            forced_current[j] = True
+            why_ineligible[j] = f"coach {coach_ids[k]} {unavailable_reason[k]}"
+        elif not need[j] <= coach_specs[k]:
+            forced_current[j] = True
+            why_ineligible[j] = f"coach {coach_ids[k]} lacks specialisation {', '.join(sorted(need[j] - coach_specs[k]))}"
+        elif coach_munis[k] and client_muni[j] is not None and client_muni[j] not in coach_munis[k]:
+            forced_current[j] = True
+            why_ineligible[j] = f"coach {coach_ids[k]} does not serve {client_muni[j]}"
+        elif k in forbid_by_client.get(j, ()):
+            forced_current[j] = True
+            why_ineligible[j] = f"pair client-coach {coach_ids[k]} is forbidden"
+        elif j in pin_of and pin_of[j] != k:
+            forced_current[j] = True
+            why_ineligible[j] = f"client is pinned to coach {coach_ids[pin_of[j]]}"
+
+    # ---- movable clients by mode
+    if mode == "full":
+        movable = np.ones(n, dtype=bool)
+    elif mode == "intake":
+        movable = current < 0
+    else:  # what_if: only what must move
+        movable = (current < 0) | forced_current
+        stay = (current >= 0) & ~forced_current
+        load_p = np.bincount(current[stay], weights=points[stay], minlength=n_co)
+        load_n = np.bincount(current[stay], minlength=n_co)
+        over = (load_p > cap_points + 1e-9) | (load_n > max_clients)
+        movable |= (current >= 0) & over[np.maximum(current, 0)]
+    for j in pin_of:
+        if current[j] != pin_of[j]:
+            movable[j] = True
+
+    fixed = ~movable & (current >= 0)
+    fixed_points = np.bincount(current[fixed], weights=pts_int[fixed], minlength=n_co).astype(np.int64)
+    fixed_count = np.bincount(current[fixed], minlength=n_co).astype(np.int64)
+
+    # ---- classes of identical movable clients
+    lat = pd.to_numeric(cl["lat"], errors="coerce").to_numpy(dtype=float) if n else np.zeros(0)
+    lon = pd.to_numeric(cl["lon"], errors="coerce").to_numpy(dtype=float) if n else np.zeros(0)
+    for j in np.flatnonzero(np.isnan(lat) | np.isnan(lon)):
+        if client_muni[j] in muni_xy and muni_xy[client_muni[j]][0] is not None:
+            lat[j], lon[j] = muni_xy[client_muni[j]]
+    pc4 = cl["postcode_area"].astype(object).where(cl["postcode_area"].notna(), None).tolist() if n else []
+    targets = [tuple(sorted(t)) if isinstance(t, (list, tuple, np.ndarray)) else tuple(sorted(_as_list(t))) for t in cl["target_sectors"]]
+    levels = cl["dutch_level"].astype(object).where(cl["dutch_level"].notna(), None) if n else pd.Series([], dtype=object)
+    support_of = {lv: w.needs_language_support(lv) for lv in set(levels)}
+    needs_support = [support_of[lv] for lv in levels]
+    langs_col = cl["languages"].tolist()
+    langs = [()] * n
+    for j in np.flatnonzero(movable & np.array(needs_support, dtype=bool)) if n else []:
+        langs[j] = tuple(sorted(set(_as_list(langs_col[j])) - {"nl"}))
+    keys = {}
+    client_class = np.full(n, -1, dtype=np.int64)
+    members: list[list[int]] = []
+    for j in np.flatnonzero(movable):
+        loc = pc4[j] if pc4[j] is not None else (None if np.isnan(lat[j]) else (round(lat[j], 2), round(lon[j], 2)))
+        key = (
+            int(current[j]), bool(forced_current[j]), need[j], client_muni[j], int(pts_int[j]), targets[j],
+            needs_support[j], langs[j], loc, pin_of.get(j, -1),
+            tuple(sorted(forbid_by_client.get(j, ()))),
+        )
+        c = keys.get(key)
+        if c is None:
+            c = keys[key] = len(members)
+            members.append([])
+        members[c].append(j)
+        client_class[j] = c
+    class_members = [np.array(m, dtype=np.int64) for m in members]
+    n_cls = len(class_members)
+
+    # ---- eligible pairs and their cost parts
+    item_l, agent_l = [], []
+    eligible_count = np.zeros(n_cls, dtype=np.int64)
+    for c, mem in enumerate(class_members):
+        j = int(mem[0])
+        mask = eligible_mask(need[j], client_muni[j]).copy()
+        for k in forbid_by_client.get(j, ()):
+            mask[k] = False
+        if j in pin_of:
+            keep = pin_of[j]
+            pinned_ok = mask[keep]
+            mask[:] = False
+            mask[keep] = pinned_ok
+        ag = np.flatnonzero(mask)
+        eligible_count[c] = len(ag)
+        item_l.append(np.full(len(ag), c, dtype=np.int64))
+        agent_l.append(ag)
+    pair_item = np.concatenate(item_l) if item_l else np.zeros(0, dtype=np.int64)
+    pair_agent = np.concatenate(agent_l) if agent_l else np.zeros(0, dtype=np.int64)
+    rep = np.array([int(m[0]) for m in class_members], dtype=np.int64)
+    # class representative location: mean of members (identical postcode area)
+    cls_lat = np.array([np.nanmean(lat[m]) if not np.isnan(lat[m]).all() else np.nan for m in class_members])
+    cls_lon = np.array([np.nanmean(lon[m]) if not np.isnan(lon[m]).all() else np.nan for m in class_members])
+    pr = rep[pair_item] if len(pair_item) else np.zeros(0, dtype=np.int64)
+    cur_p = current[pr]
+    voluntary = (cur_p >= 0) & ~forced_current[pr] & (pair_agent != cur_p)
+    # what-if: only what must move moves, so a voluntary handover there outweighs any balance gain
+    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" else 1)
+    handover = np.where(voluntary, h_cost, 0).astype(np.int64)
+    team_kind = [team_info[t][0] if t is not None else None for t in coach_team]
+    team_secs = [team_info[t][1] if t is not None else frozenset() for t in coach_team]
+    # sector cost by (target-sector combination, team): a small table, then one lookup per pair
+    target_ids: dict[tuple, int] = {}
+    cls_target = np.array([target_ids.setdefault(targets[r], len(target_ids)) for r in rep], dtype=np.int64)
+    table = np.zeros((max(1, len(target_ids)), n_co), dtype=np.int64)
+    for tg, t_id in target_ids.items():
+        table[t_id] = [_sector_cost(tg, team_kind[i], team_secs[i], cfg) for i in range(n_co)]
+    sector = table[cls_target[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
+    km = haversine_km(cls_lat[pair_item], cls_lon[pair_item], coach_lat[pair_agent], coach_lon[pair_agent]) if len(pair_item) else np.zeros(0)
+    km = np.nan_to_num(np.asarray(km, dtype=float), nan=0.0)
+    travel = np.rint(np.maximum(km - w.travel_free_km, 0.0) * w.travel_per_km).astype(np.int64)
+    language = np.zeros(len(pair_item), dtype=np.int64)
+    if w.language:
+        for p in np.flatnonzero(np.array([needs_support[r] for r in pr], dtype=bool)) if len(pr) else []:
+            if langs[pr[p]] and not (set(langs[pr[p]]) & coach_langs[pair_agent[p]]):
+                language[p] = w.language
+    cost = handover + sector + travel + language
+    mult = np.array([len(m) for m in class_members], dtype=np.int64)
+    cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
+    usage = np.vstack([cls_pts[pair_item], np.ones(len(pair_item), dtype=np.int64)]) if len(pair_item) else np.zeros((2, 0), dtype=np.int64)
+    cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
+    capacity = np.vstack([np.maximum(cap_int - fixed_points, 0), np.maximum(max_clients - fixed_count, 0)])
+    denominator = np.where(available & (cap_int > 0), cap_int, 0)
+    max_h = options.max_handovers if options.max_handovers is not None else cfg.max_handovers
+    core = AssignmentCore(
+        multiplicity=mult,
+        pair_item=pair_item,
+        pair_agent=pair_agent,
+        pair_cost=cost,
+        usage=usage,
+        capacity=capacity,
+        resource_names=("points", "clients"),
+        unassigned_cost=np.full(n_cls, w.unassigned, dtype=np.int64),
+        balance=Balance(resource=0, denominator=denominator, team=team_idx, w_max=w.balance_max,
+                        w_spread=w.balance_spread, w_team_spread=w.team_spread),
+        base_load=fixed_points,
+        move_mask=voluntary,
+        max_moves=max_h,
+        name=f"caseload/{mode}",
+    )
+    return CaseloadProblem(
+        mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,
+        available=available, unavailable_reason=unavailable_reason, cap_points=cap_points, max_clients=max_clients,
+        clients=cl, client_points=points, current=current, movable=movable, client_class=client_class,
+        class_members=class_members, core=core,
+        parts={"handover": handover, "sector": sector, "travel": travel, "language": language},
+        pair_km=km, eligible_count=eligible_count, forced_current=forced_current,
+        fixed_points=fixed_points, fixed_count=fixed_count, need=need, why_ineligible=why_ineligible,
+        coach_attrs={"specs": coach_specs, "munis": coach_munis, "langs": coach_langs, "lat": coach_lat, "lon": coach_lon,
+                     "team_kind": team_kind, "team_secs": team_secs},
+        client_lat=lat, client_lon=lon, client_targets=targets,
+        fingerprint=caseload_fingerprint(region),
+    )
+
+
+def lp_candidates(problem: CaseloadProblem, k: int) -> np.ndarray:
+    """Pairs for the first LP: per class its current coach and its k cheapest coaches.
+    Column generation prices in the rest, so the bound stays valid for all eligible pairs."""
+    core = problem.core
+    order = np.lexsort((core.pair_cost, core.pair_item))
+    rank = np.arange(core.n_pairs) - core.item_start[core.pair_item[order]]
+    keep = np.zeros(core.n_pairs, dtype=bool)
+    keep[order[rank < k]] = True
+    rep = np.array([int(m[0]) for m in problem.class_members], dtype=np.int64)
+    if core.n_pairs:
+        keep |= core.pair_agent == problem.current[rep][core.pair_item]
+    return np.flatnonzero(keep)

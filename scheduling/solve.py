@@ -1,0 +1,426 @@
+"""Solving an assignment core: LP bound, start solution, then CP-SAT.
+
+1. **LP relaxation** (HiGHS): the proven lower bound, and a fractional optimum in which only
+   a handful of items are split (a basic solution has at most one fractional item per coupling
+   row). Reduced costs tell which alternative agents are worth trying.
+2. **Start**: round the LP down and place the remaining units greedily (cheapest reduced
+   cost that fits); whatever fits nowhere stays unassigned at its penalty. So a start always
+   exists, even for tight or infeasible inputs.
+3. **Search**: small problems go to CP-SAT whole (hinted with the start). Large ones run a
+   large-neighbourhood search: free every item on a few *related* agents (agents that share
+   cheap alternatives by reduced cost) and let CP-SAT solve that sub-problem exactly, keep it
+   when it improves, and adapt the neighbourhood size to how fast CP-SAT closes it.
+
+Deterministic: with `deterministic=True` (the default for caseloads) every CP-SAT call is
+single-threaded and limited in *deterministic* time, and the search stops on a deterministic
+work budget, so the same seed and input give the same result; the wall-clock limit is then a
+safety net (the result says when it fired). The benchmarks use wall-clock limits and 2 workers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from dataclasses import replace as _replace
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from plein.progress import ProgressCallback, no_progress
+from scheduling.core import AssignmentCore, Evaluation, agent_loads, evaluate
+from scheduling.lp import LPResult, solve_lp
+from scheduling.model import build_cpsat
+
+#: pairs up to which the whole problem goes to CP-SAT directly
+DIRECT_PAIRS = 400
+_DEBUG = bool(__import__('os').environ.get('PLEIN_LNS_DEBUG'))
+
+
+@dataclass
+class SolveOptions:
+    time_limit: float = 60.0
+    seed: int = 0
+    workers: int = 2
+    deterministic: bool = False
+    #: deterministic work budget (CP-SAT deterministic seconds) when deterministic
+    work_budget: float | None = None
+    #: pair subset for the first LP (column generation prices in the rest)
+    lp_candidates: np.ndarray | None = None
+    #: stop as soon as the gap to the bound is below this fraction
+    target_gap: float = 0.0
+    direct_pairs: int = DIRECT_PAIRS
+    #: up to this many pairs, the LNS hands over to CP-SAT on the whole problem
+    polish_pairs: int = 20000
+    #: share of the time the LNS gets before that hand-over
+    lns_share: float = 0.35
+
+
+@dataclass
+class SolveResult:
+    x: np.ndarray
+    evaluation: Evaluation
+    bound: int
+    status: str  # optimal | feasible | infeasible
+    seconds: float
+    lp_seconds: float
+    iterations: int = 0
+    improvements: int = 0
+    stopped_by: str = "time"
+    history: list[tuple[float, int]] = field(default_factory=list)
+    lp: LPResult | None = None
+
+    @property
+    def objective(self) -> int:
+        return self.evaluation.objective
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the objective and the proven bound."""
+        if not math.isfinite(self.bound):
+            return math.inf
+        return (self.objective - self.bound) / max(1.0, abs(self.objective))
+
+    def stats(self) -> dict:
+        return {
+            "objective": int(self.objective),
+            "bound": int(self.bound) if math.isfinite(self.bound) else None,
+            "gap": round(self.gap, 6) if math.isfinite(self.gap) else None,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "lp_seconds": round(self.lp_seconds, 3),
+            "iterations": self.iterations,
+            "improvements": self.improvements,
+            "stopped_by": self.stopped_by,
+        }
+
+
+# ---------------------------------------------------------------------------- start solution
+def greedy_start(core: AssignmentCore, lp: LPResult | None) -> np.ndarray:
+    """Round the LP down, then place each remaining unit on its cheapest fitting pair (by
+    reduced cost when the LP is known, else by cost). Items are placed hardest first (largest
+    usage, then fewest eligible pairs). Units that fit nowhere stay unassigned."""
+    x = np.zeros(core.n_pairs, dtype=np.int64)
+    if lp is not None and np.isfinite(lp.bound):
+        x = np.floor(lp.x + 1e-6).astype(np.int64)
+        score = lp.reduced_cost - 1e-3 * lp.x  # prefer the LP's own choice among equals
+    else:
+        score = core.pair_cost.astype(float)
+    loads = agent_loads(core, x)
+    free_cap = core.capacity - loads
+    moves_left = None
+    if core.max_moves is not None:
+        moves_left = core.max_moves - int(x[core.move_mask].sum())
+    assigned = np.bincount(core.pair_item, weights=x, minlength=core.n_items).astype(np.int64)
+    remaining = core.multiplicity - assigned
+    starts = core.item_start
+    todo = np.flatnonzero(remaining > 0)
+    if len(todo) == 0:
+        return x
+    heavy = np.zeros(core.n_items)
+    np.maximum.at(heavy, core.pair_item, core.usage[0].astype(float))
+    n_pairs_item = np.diff(starts)
+    todo = todo[np.lexsort((n_pairs_item[todo], -heavy[todo]))]
+    for j in todo:
+        ps = np.arange(starts[j], starts[j + 1])
+        if len(ps) == 0:
+            continue
+        ps = ps[np.argsort(score[ps], kind="stable")]
+        need = remaining[j]
+        for p in ps:
+            if need == 0:
+                break
+            i = core.pair_agent[p]
+            use = core.usage[:, p]
+            if moves_left is not None and core.move_mask[p]:
+                cap_moves = moves_left
+            else:
+                cap_moves = need
+            fit = need
+            for r in range(core.n_resources):
+                if use[r] > 0:
+                    fit = min(fit, free_cap[r, i] // use[r])
+            fit = int(min(fit, cap_moves))
+            if fit <= 0:
+                continue
+            x[p] += fit
+            free_cap[:, i] -= use * fit
+            need -= fit
+            if moves_left is not None and core.move_mask[p]:
+                moves_left -= fit
+        remaining[j] = need
+    return x
+
+
+# ---------------------------------------------------------------------------- CP-SAT calls
+def _solver(options: SolveOptions, time_limit: float, workers: int | None = None) -> cp_model.CpSolver:
+    s = cp_model.CpSolver()
+    s.parameters.random_seed = int(options.seed)
+    if options.deterministic:
+        s.parameters.num_workers = 1
+        s.parameters.max_deterministic_time = max(0.01, time_limit)
+        s.parameters.max_time_in_seconds = max(5.0, 20 * time_limit)  # safety net only
+    else:
+        s.parameters.num_workers = int(workers or options.workers)
+        s.parameters.max_time_in_seconds = max(0.05, time_limit)
+    return s
+
+
+def _subcore(
+    core: AssignmentCore, x: np.ndarray, free_agents: np.ndarray, allowed: np.ndarray | None = None
+) -> tuple[AssignmentCore, np.ndarray, np.ndarray]:
+    """The sub-problem that frees every unit on `free_agents` (and every unassigned unit that
+    could go there). `allowed` (bool per pair) restricts the pairs the freed units may use
+    (their current pairs always stay allowed). Returns (sub-core, pair map sub->full, current
+    sub solution)."""
+    free = np.zeros(core.n_agents, dtype=bool)
+    free[free_agents] = True
+    on_free = free[core.pair_agent]
+    qty_free = np.bincount(core.pair_item, weights=x * on_free, minlength=core.n_items).astype(np.int64)
+    assigned = np.bincount(core.pair_item, weights=x, minlength=core.n_items).astype(np.int64)
+    unassigned = core.multiplicity - assigned
+    has_free_pair = np.bincount(core.pair_item, weights=on_free, minlength=core.n_items) > 0
+    sub_mult = qty_free + np.where(has_free_pair, unassigned, 0)
+    items = np.flatnonzero((sub_mult > 0) & has_free_pair)
+    item_map = np.full(core.n_items, -1, dtype=np.int64)
+    item_map[items] = np.arange(len(items))
+    keep = on_free & (item_map[core.pair_item] >= 0)
+    if allowed is not None:
+        keep &= allowed | (x > 0)
+    pmap = np.flatnonzero(keep)
+    fixed_x = np.where(keep, 0, x)
+    fixed_loads = agent_loads(core, fixed_x)
+    capacity = core.capacity - fixed_loads
+    capacity[:, ~free] = 0
+    base = core.base_load.copy()
+    if core.balance is not None:
+        base = base + fixed_loads[core.balance.resource]
+    max_moves = None
+    if core.max_moves is not None:
+        max_moves = int(core.max_moves - fixed_x[core.move_mask].sum())
+    sub = AssignmentCore(
+        multiplicity=sub_mult[items],
+        pair_item=item_map[core.pair_item[pmap]],
+        pair_agent=core.pair_agent[pmap],
+        pair_cost=core.pair_cost[pmap],
+        usage=core.usage[:, pmap],
+        capacity=capacity,
+        resource_names=core.resource_names,
+        unassigned_cost=None if core.unassigned_cost is None else core.unassigned_cost[items],
+        balance=core.balance,
+        base_load=base,
+        move_mask=None if core.move_mask is None else core.move_mask[pmap],
+        max_moves=max_moves,
+        name=f"{core.name}/lns",
+    )
+    if core.unassigned_cost is None and (unassigned[items] > 0).any():
+        # mandatory items still unplaced: give the sub-model a way out so it stays feasible
+        sub.unassigned_cost = np.full(len(items), _big_m(core), dtype=np.int64)
+    return sub, pmap, x[pmap]
+
+
+def _big_m(core: AssignmentCore) -> int:
+    return int(max(1, np.abs(core.pair_cost).max(initial=1)) * 10 + 1000)
+
+
+def _unassigned(core: AssignmentCore, x: np.ndarray) -> np.ndarray:
+    return core.multiplicity - np.bincount(core.pair_item, weights=x, minlength=core.n_items).astype(np.int64)
+
+
+def _best_pairs(core: AssignmentCore, score: np.ndarray, k: int) -> np.ndarray:
+    """Bool per pair: among its item's k best pairs by `score`."""
+    order = np.lexsort((score, core.pair_item))
+    rank = np.arange(core.n_pairs) - core.item_start[core.pair_item[order]]
+    out = np.zeros(core.n_pairs, dtype=bool)
+    out[order[rank < k]] = True
+    return out
+
+
+def _relatedness(core: AssignmentCore, lp: LPResult | None, k: int = 4) -> np.ndarray:
+    """Agent x agent weights: how often two agents are among an item's k best options."""
+    m = core.n_agents
+    rel = np.zeros((m, m))
+    score = lp.reduced_cost if lp is not None and np.isfinite(lp.bound) else core.pair_cost.astype(float)
+    starts = core.item_start
+    counts = np.diff(starts)
+    # per item, the k best agents (loop in chunks by pair count to stay vectorised)
+    for c in np.unique(counts):
+        if c < 2:
+            continue
+        items = np.flatnonzero(counts == c)
+        idx = starts[items][:, None] + np.arange(c)[None, :]
+        kk = min(k, c)
+        best = np.argsort(score[idx], axis=1, kind="stable")[:, :kk]
+        agents = core.pair_agent[np.take_along_axis(idx, best, axis=1)]
+        w = core.multiplicity[items].astype(float)
+        for a in range(kk):
+            for b in range(a + 1, kk):
+                np.add.at(rel, (agents[:, a], agents[:, b]), w)
+                np.add.at(rel, (agents[:, b], agents[:, a]), w)
+    return rel
+
+
+def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progress: ProgressCallback | None = None) -> SolveResult:
+    """Solve `core` within `options.time_limit` seconds; see the module doc for the method."""
+    options = options or SolveOptions()
+    original = core
+    if core.unassigned_cost is None:
+        # mandatory assignment: search with a big penalty on unassigned units so every
+        # intermediate solution exists; feasibility is judged on the original problem
+        core = core.with_changes(unassigned_cost=np.full(core.n_items, _big_m(core), dtype=np.int64))
+    cb = progress or no_progress
+    t0 = time.perf_counter()
+    deadline = t0 + options.time_limit
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
+    cb(0.0, 1.0, "LP bound (HiGHS)")
+    lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, 0.4 * options.time_limit))
+    lp_seconds = lp.seconds
+    bound = lp.integer_bound if np.isfinite(lp.bound) else -math.inf
+    x = greedy_start(core, lp)
+    ev = evaluate(core, x)
+    history = [(time.perf_counter() - t0, ev.objective)]
+    result = SolveResult(x=x, evaluation=ev, bound=bound, status="feasible", seconds=0.0, lp_seconds=lp_seconds, lp=lp, history=history)
+
+    def done() -> bool:
+        return ev.objective <= bound or (options.target_gap > 0 and (ev.objective - bound) <= options.target_gap * max(1, abs(ev.objective)))
+
+    if core.n_pairs <= options.direct_pairs or core.n_agents <= 2:
+        x, ev, bound = _whole(core, x, ev, bound, options, left(), cb, result, 0.1)
+        result.iterations = 1
+    elif not done():
+        # LNS first; on problems CP-SAT can hold whole, hand it the LNS solution as a hint
+        # for the rest of the time (its own portfolio then polishes and raises the bound)
+        polish = core.n_pairs <= options.polish_pairs
+        lns_deadline = deadline - (1 - options.lns_share) * options.time_limit if polish else deadline
+        budget = options.work_budget
+        if polish and options.deterministic and budget is not None:
+            options = _replace(options, work_budget=budget * options.lns_share)
+        x, ev, bound = _lns(core, x, ev, bound, lp, options, lns_deadline, cb, result, t0)
+        if polish and not done() and (left() > 0.2 or options.deterministic):
+            rest = left() if not options.deterministic else (budget or options.time_limit) * (1 - options.lns_share)
+            x, ev, bound = _whole(core, x, ev, bound, options, rest, cb, result, 0.7)
+    ev = evaluate(original, x)
+    result.x, result.evaluation, result.bound = x, ev, min(bound, ev.objective) if ev.feasible else bound
+    if result.status != "infeasible":
+        result.status = "optimal" if ev.feasible and ev.objective <= bound else ("feasible" if ev.feasible else "infeasible")
+    result.seconds = time.perf_counter() - t0
+    cb(1.0, 1.0, f"objective {ev.objective}, bound {result.bound}")
+    return result
+
+
+def _whole(core, x, ev, bound, options, limit, cb, result, at):
+    """The whole problem in CP-SAT, hinted with `x`; keeps the better solution and bound."""
+    cb(at, 1.0, "CP-SAT on the whole problem")
+    built = build_cpsat(core, hint=x)
+    solver = _solver(options, max(0.05, limit))
+    status = solver.solve(built.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        x2 = built.values(solver)
+        ev2 = evaluate(core, x2)
+        if ev2.objective < ev.objective:
+            x, ev = x2, ev2
+            result.improvements += 1
+        bound = max(bound, int(math.ceil(solver.best_objective_bound - 1e-6)))
+        result.stopped_by = "optimal" if status == cp_model.OPTIMAL else "time"
+    elif status == cp_model.INFEASIBLE:
+        result.status = "infeasible"
+    return x, ev, bound
+
+
+def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
+    rng = np.random.default_rng(options.seed)
+    rel = _relatedness(core, lp)
+    m = core.n_agents
+    items_per_agent = max(1.0, core.multiplicity.sum() / max(1, m))
+    # start with neighbourhoods of about 60 items, grow while CP-SAT proves them quickly
+    k = int(np.clip(round(60 / items_per_agent), 2, m))
+    # wide neighbourhoods: many agents, but each freed unit only to its few best pairs by
+    # reduced cost; they make the longer exchange chains the small exact ones cannot see
+    k_wide = int(np.clip(round(150 / items_per_agent), 3, m))
+    allowed = None
+    if lp is not None and np.isfinite(lp.bound):
+        allowed = _best_pairs(core, lp.reduced_cost, 3)
+    sub_time = 0.25
+    work = 0.0
+    budget = options.work_budget if options.work_budget is not None else options.time_limit
+    it = 0
+    stale = 0
+    while True:
+        now = time.perf_counter()
+        if now >= deadline - 0.02:
+            result.stopped_by = "time"
+            break
+        if options.deterministic and work >= budget:
+            result.stopped_by = "work budget"
+            break
+        if ev.objective <= bound:
+            result.stopped_by = "optimal"
+            break
+        if options.target_gap > 0 and (ev.objective - bound) <= options.target_gap * max(1, abs(ev.objective)):
+            result.stopped_by = "target gap"
+            break
+        it += 1
+        wide = allowed is not None and it % 2 == 0 and k_wide > k
+        unplaced = np.flatnonzero(_unassigned(core, x) > 0) if it % 3 == 0 else np.zeros(0, dtype=np.int64)
+        if len(unplaced):
+            # repair: an unplaced unit and the agents that could take it, best first by reduced
+            # cost; freeing them all lets CP-SAT repack (an ejection chain in one step)
+            j = int(unplaced[rng.integers(len(unplaced))])
+            ps = np.arange(core.item_start[j], core.item_start[j + 1])
+            score = lp.reduced_cost[ps] if lp is not None and np.isfinite(lp.bound) else core.pair_cost[ps]
+            kk = min(k_wide, len(ps))
+            agents = core.pair_agent[ps[np.argsort(score, kind="stable")[:kk]]].astype(np.int64)
+            wide = allowed is not None
+        else:
+            seed_agent = int(rng.integers(m))
+            w = rel[seed_agent].copy() + 1e-3
+            w[seed_agent] = 0
+            kk = min(k_wide if wide else k, m)
+            others = rng.choice(m, size=kk - 1, replace=False, p=w / w.sum()) if kk > 1 else np.array([], dtype=int)
+            agents = np.concatenate([[seed_agent], others]).astype(np.int64)
+        sub, pmap, cur = _subcore(core, x, agents, allowed if wide else None)
+        if sub.n_pairs == 0:
+            continue
+        built = build_cpsat(sub, hint=cur)
+        limit = sub_time if not options.deterministic else min(sub_time, max(0.01, budget - work))
+        if not options.deterministic:
+            limit = min(limit, max(0.01, deadline - time.perf_counter()))
+        solver = _solver(options, limit)
+        status = solver.solve(built.model)
+        work += solver.deterministic_time
+        if _DEBUG:
+            print(f"it {it} k {kk} items {sub.n_items} pairs {sub.n_pairs} {solver.status_name(status)} {solver.wall_time:.3f}s obj {ev.objective}")
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            new = built.values(solver)
+            if not np.array_equal(new, cur):
+                x2 = x.copy()
+                x2[pmap] = new
+                ev2 = evaluate(core, x2)
+                if ev2.objective < ev.objective or (ev2.objective == ev.objective and ev2.feasible and not ev.feasible):
+                    x, ev = x2, ev2
+                    result.improvements += 1
+                    result.history.append((time.perf_counter() - t0, ev.objective))
+                    stale = 0
+                else:
+                    stale += 1
+            else:
+                stale += 1
+        # adapt: grow when CP-SAT closes the sub-problem, shrink when it times out
+        if wide:
+            if status == cp_model.OPTIMAL:
+                k_wide = min(m, k_wide + 1)
+            elif k_wide > 3:
+                k_wide -= 1
+        elif status == cp_model.OPTIMAL:
+            if stale > 3:
+                k = min(m, k + 1)
+        elif k > 2:
+            k -= 1
+        frac = (time.perf_counter() - t0) / options.time_limit if not options.deterministic else work / budget
+        if it % 10 == 0:
+            cb(min(0.99, frac), 1.0, f"search: objective {ev.objective}, bound {bound}, neighbourhood {k} agents")
+    result.iterations = it
+    return x, ev, bound

@@ -1,0 +1,125 @@
+"""Caseload: balance, optimisation jobs with progress, proposals, approval (stale refused,
+concurrent approvals: exactly one wins) and rejection."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+pytest.importorskip("scheduling.approval")
+
+OPTIONS = {"time_limit": 5, "seed": 1}
+
+
+def run_job(env, mode: str = "intake", options: dict | None = None, role: str = "manager") -> dict:
+    r = env.post("/v1/caseload/optimisations", role, json={"mode": mode, "options": options or OPTIONS})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert r.headers["location"] == f"/v1/jobs/{job['id']}"
+    assert job["status"] in ("queued", "running", "done")
+    assert env.service.jobs.wait_idle(120)
+    done = env.get(f"/v1/jobs/{job['id']}", role).json()
+    assert done["status"] == "done", done
+    assert done["progress"] == 1.0
+    return done
+
+
+def test_balance_per_coach_and_team(shared_api):
+    body = shared_api.get("/v1/caseload/balance", "manager").json()
+    coaches = {c["id"]: c for c in body["coaches"]}
+    assert set(coaches) == {"coach-a1", "coach-a2", "coach-b1", "coach-b2"}
+    assert sum(c["clients"] for c in coaches.values()) == 22
+    assert body["unassigned_clients"] == 2
+    for c in coaches.values():
+        assert c["load"] == pytest.approx(c["points"] / c["capacity_points"], abs=1e-3)
+    teams = {t["id"]: t for t in body["teams"]}
+    assert teams["team-zorg"]["clients"] == coaches["coach-a1"]["clients"] + coaches["coach-a2"]["clients"]
+
+
+def test_intake_job_gives_a_proposal_with_reasons(api):
+    job = run_job(api, "intake")
+    pid = job["result"]["proposal_id"]
+    p = api.get(f"/v1/proposals/{pid}", "manager").json()
+    assert p["status"] == "pending" and p["mode"] == "intake" and p["created_by"] == "test-manager"
+    moved = {m["client_id"] for m in p["result"]["moves"]}
+    assert moved == {"c-023", "c-024"}, "intake places exactly the clients without a coach"
+    assert all(m["reasons"] for m in p["result"]["moves"])
+    assert p["result"]["before"]["summary"]["unassigned"] == 2
+    listed = api.get("/v1/proposals?status=pending", "admin").json()
+    assert [x["id"] for x in listed["items"]] == [pid] and listed["items"][0]["moves"] == 2
+    reads = [r for r in api.audit_rows() if r["action"] == "read" and (r["detail"] or {}).get("proposal_id") == pid]
+    assert reads and set(reads[0]["detail"]["client_ids"]) == moved
+
+
+def test_invalid_options_are_refused_before_a_job_starts(api):
+    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "full", "options": {"time_limit": "soon"}})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "options"
+    assert api.get("/v1/jobs", "manager").json()["total"] == 0
+
+
+def test_approve_applies_moves(api):
+    pid = run_job(api, "intake")["result"]["proposal_id"]
+    r = api.post(f"/v1/proposals/{pid}/approve", "manager", json={"note": "looks good"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved" and r.json()["decided_by"] == "test-manager"
+    assert api.get("/v1/clients/c-023", "case_system").json()["coach_id"] is not None
+    assert api.get("/v1/caseload/balance", "manager").json()["unassigned_clients"] == 0
+
+
+def test_stale_proposal_is_refused_with_the_reason(api):
+    pid = run_job(api, "intake")["result"]["proposal_id"]
+    # someone assigns one of the touched clients by hand meanwhile
+    assert api.patch("/v1/clients/c-023", "case_system", json={"coach_id": "coach-b2"}).status_code == 200
+    r = api.post(f"/v1/proposals/{pid}/approve", "manager")
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["type"] == "/problems/stale-proposal" and body["reason"] == "stale_proposal"
+    assert "c-023" in body["detail"] and "optimiser again" in body["detail"]
+    assert api.get(f"/v1/proposals/{pid}", "manager").json()["status"] == "pending", "nothing applied"
+    assert api.get("/v1/clients/c-024", "case_system").json()["coach_id"] is None
+
+
+def test_two_managers_approving_at_once_exactly_one_wins(api):
+    from fastapi.testclient import TestClient
+
+    pid = run_job(api, "intake")["result"]["proposal_id"]
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def approve(role: str) -> None:
+        with TestClient(api.app) as c:
+            barrier.wait()
+            results[role] = c.post(f"/v1/proposals/{pid}/approve", headers=api.headers(role))
+
+    threads = [threading.Thread(target=approve, args=(role,)) for role in ("manager", "manager2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409], {k: (v.status_code, v.text) for k, v in results.items()}
+    loser = next(r for r in results.values() if r.status_code == 409).json()
+    assert loser["type"] == "/problems/already-decided"
+    winner = next(r for r in results.values() if r.status_code == 200).json()
+    assert loser["decided_by"] == winner["decided_by"]
+    # the moves were applied once: one open assignment per placed client
+    import sqlalchemy as sa
+
+    from plein.storage import sql_table
+
+    a = sql_table("assignments")
+    with api.engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(a).where(a.c.client_id == "c-023", a.c.end_date.is_(None))).scalar_one()
+    assert n == 1
+
+
+def test_reject_then_approve_is_already_decided(api):
+    pid = run_job(api, "intake")["result"]["proposal_id"]
+    r = api.post(f"/v1/proposals/{pid}/reject", "manager", json={"note": "wait for the new coach"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["decision_note"] == "wait for the new coach"
+    r = api.post(f"/v1/proposals/{pid}/approve", "manager2")
+    assert r.status_code == 409 and r.json()["type"] == "/problems/already-decided"
+    assert api.get("/v1/clients/c-023", "case_system").json()["coach_id"] is None
+    assert api.post("/v1/proposals/nope/approve", "manager").status_code == 404

@@ -1,0 +1,102 @@
+"""The assignment engine on generalised assignment problems: reading OR-Library files, the LP
+bound, column generation, the LNS path, and a verified solution of a real instance."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from scheduling.core import evaluate
+from scheduling.gap import GapInstance, check_solution, gap_core, parse_gap, read_gap
+from scheduling.lp import solve_lp
+from scheduling.solve import SolveOptions, solve_core
+
+TINY = """2 3
+ 1 5 3
+ 4 2 3
+ 2 2 2
+ 2 2 2
+ 4 2
+"""
+
+
+def _random_gap(m: int, n: int, seed: int, tight: float = 0.8) -> GapInstance:
+    rng = np.random.default_rng(seed)
+    w = rng.integers(5, 26, size=(m, n))
+    c = rng.integers(10, 51, size=(m, n))
+    cap = np.full(m, int(tight * w.sum() / m / m) + 1)
+    return GapInstance("rand", c, w, cap)
+
+
+def _agent_of_job(core, x):
+    out = np.full(core.n_items, -1)
+    out[core.pair_item[x > 0]] = core.pair_agent[x > 0]
+    return out
+
+
+def test_parse_and_brute_force_optimum():
+    inst = parse_gap(TINY, "tiny")
+    assert (inst.m, inst.n) == (2, 3) and inst.capacity.tolist() == [4, 2]
+    best = min(
+        check_solution(inst, np.array(a)) for a in itertools.product(range(2), repeat=3)
+        if np.bincount(a, weights=inst.weight[list(a), range(3)], minlength=2).tolist() <= [4, 2]
+        and all(np.bincount(a, weights=inst.weight[list(a), range(3)], minlength=2) <= inst.capacity)
+    )
+    res = solve_core(gap_core(inst), SolveOptions(time_limit=5))
+    assert res.evaluation.feasible and res.objective == best and res.bound == best
+
+
+def test_parse_errors_are_clear():
+    with pytest.raises(ValueError, match="2 agents x 3 jobs, so 16 numbers are expected, found 15"):
+        parse_gap(TINY.rsplit(" ", 2)[0] + " 4", "cut")
+    with pytest.raises(ValueError, match="non-integer"):
+        parse_gap("2 x", "bad")
+
+
+def test_lp_bound_and_column_generation_agree():
+    core = gap_core(_random_gap(8, 80, seed=1))
+    full = solve_lp(core)
+    # start the LP from each job's two cheapest agents; pricing must recover the same bound
+    order = np.lexsort((core.pair_cost, core.pair_item))
+    rank = np.arange(core.n_pairs) - core.item_start[core.pair_item[order]]
+    cand = order[rank < 2]
+    cg = solve_lp(core, candidates=cand)
+    assert cg.rounds > 1 and cg.columns < core.n_pairs
+    assert abs(cg.bound - full.bound) < 1e-6 * abs(full.bound)
+
+
+def test_lns_path_gives_verified_solution_above_bound():
+    inst = _random_gap(10, 100, seed=2)
+    core = gap_core(inst)
+    res = solve_core(core, SolveOptions(time_limit=4, seed=5, direct_pairs=0, polish_pairs=0))
+    assert res.iterations > 5  # the large-neighbourhood search ran
+    assert res.evaluation.feasible
+    cost = check_solution(inst, _agent_of_job(core, res.x))
+    assert cost == res.objective >= res.bound
+    assert res.gap < 0.05
+
+
+def test_unplaceable_job_reported_infeasible():
+    inst = GapInstance("over", np.ones((2, 3), dtype=np.int64), np.full((2, 3), 3), np.array([3, 3]))
+    res = solve_core(gap_core(inst), SolveOptions(time_limit=2))
+    assert not res.evaluation.feasible and res.evaluation.unassigned == 1
+
+
+def test_deterministic_lns():
+    core = gap_core(_random_gap(10, 100, seed=4))
+    opts = SolveOptions(time_limit=20, seed=9, deterministic=True, work_budget=0.4, direct_pairs=0, polish_pairs=0)
+    a, b = solve_core(core, opts), solve_core(core, opts)
+    assert np.array_equal(a.x, b.x) and a.iterations == b.iterations
+
+
+def test_or_library_instance(shared_data):
+    inst = read_gap(shared_data / "gap" / "c05100.zip")
+    assert (inst.m, inst.n) == (5, 100)
+    core = gap_core(inst)
+    res = solve_core(core, SolveOptions(time_limit=5, seed=0))
+    cost = check_solution(inst, _agent_of_job(core, res.x))
+    assert cost == res.objective
+    assert cost <= 1931 * 1.01  # best known 1931
+    assert evaluate(core, res.x).feasible

@@ -1,0 +1,146 @@
+"""Modes (full, intake, what-if), the proposal's figures, explanations and determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+
+from scheduling import ScheduleOptions, run_optimisation
+from scheduling.config import ScheduleConfig
+from scheduling.problem import build_problem
+
+
+def opts(tiny, **kw) -> ScheduleOptions:
+    return ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5, seed=3, **kw)
+
+
+def _region(tiny):
+    coaches = [tiny.coach("A", cap=8), tiny.coach("B", cap=8), tiny.coach("C", team="team-tech", cap=8)]
+    clients = [tiny.client(f"a{i}", "A") for i in range(5)] + [tiny.client(f"b{i}", "B") for i in range(2)] + \
+              [tiny.client(f"c{i}", "C") for i in range(3)] + [tiny.client("new1"), tiny.client("new2", targets=("tech",))]
+    return tiny.make_region(coaches, clients)
+
+
+def test_intake_moves_only_new_clients(tiny):
+    p = run_optimisation(_region(tiny), "intake", opts(tiny))
+    assert sorted(m["client_id"] for m in p.moves) == ["new1", "new2"]
+    assert all(m["kind"] == "placement" for m in p.moves)
+    assert next(m for m in p.moves if m["client_id"] == "new2")["to_coach"] == "C"  # sector fit
+    assert p.after["summary"]["handovers"] == 0 and p.after["summary"]["placements"] == 2
+
+
+def test_full_rebalance_moves_existing_clients(tiny):
+    p = run_optimisation(_region(tiny), "full", opts(tiny))
+    kinds = {m["kind"] for m in p.moves}
+    assert "handover" in kinds  # A at 5/8 vs B at 2/8: balance pays for a handover
+    assert p.after["summary"]["max_relative_load"] < p.before["summary"]["max_relative_load"]
+    assert p.after["summary"]["handovers"] == sum(1 for m in p.moves if m["kind"] == "handover")
+
+
+def test_what_if_coach_leaves_only_what_must_move(tiny):
+    r = _region(tiny)
+    p = run_optimisation(r, "what_if", opts(tiny, coach_leaves=["B"]))
+    moved = {m["client_id"] for m in p.moves}
+    assert {"b0", "b1"} <= moved
+    assert not moved & ({f"a{i}" for i in range(5)} | {f"c{i}" for i in range(3)})  # nobody else
+    assert all(m["kind"] in ("forced", "placement") for m in p.moves)
+    assert {m["to_coach"] for m in p.moves if m["client_id"].startswith("b")} <= {"A", "C"}
+
+
+def test_what_if_absent_from_date(tiny):
+    r = _region(tiny)
+    later = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE + dt.timedelta(days=30), None)])
+    assert {m["client_id"] for m in run_optimisation(r, "what_if", later).moves} <= {"new1", "new2"}
+    now = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE, None)])
+    moved = {m["client_id"] for m in run_optimisation(r, "what_if", now).moves}
+    assert {f"a{i}" for i in range(5)} <= moved
+
+
+def test_what_if_capacity_change_moves_the_minimum(tiny):
+    r = _region(tiny)
+    p = run_optimisation(r, "what_if", opts(tiny, capacity={"A": 3.0}))
+    from_a = [m for m in p.moves if m["from_coach"] == "A"]
+    assert len(from_a) == 2  # 5 one-point clients, capacity 3: exactly two must go
+    after = {c["coach_id"]: c for c in p.after["coaches"]}
+    assert after["A"]["points"] == 3.0 and after["A"]["capacity_points"] == 3.0
+
+
+def test_figures_match_the_assignment(tiny):
+    r = _region(tiny)
+    p = run_optimisation(r, "full", opts(tiny))
+    after = {c["coach_id"]: c for c in p.after["coaches"]}
+    final = {str(c.id): c.coach_id for c in r.clients.itertuples(index=False)}
+    final.update({m["client_id"]: m["to_coach"] for m in p.moves})
+    for k in ("A", "B", "C"):
+        assert after[k]["clients"] == sum(1 for v in final.values() if v == k)
+        assert abs(after[k]["relative_load"] - after[k]["points"] / after[k]["capacity_points"]) < 1e-3
+    teams = {t["team_id"]: t for t in p.after["teams"]}
+    assert teams["team-care"]["clients"] == after["A"]["clients"] + after["B"]["clients"]
+    assert p.before["summary"]["unassigned"] == 2 and p.after["summary"]["unassigned"] == 0
+    # the before figures are the current state
+    before = {c["coach_id"]: c["clients"] for c in p.before["coaches"]}
+    assert before == {"A": 5, "B": 2, "C": 3}
+    # every move has reasons and the whole proposal is JSON
+    assert all(m["reasons"] for m in p.moves)
+    again = type(p).from_dict(json.loads(json.dumps(p.to_dict())))
+    assert again.moves == p.moves and again.after == p.after
+
+
+def test_infeasible_case_is_explained(tiny):
+    # three youth bijstand clients of 2.1 points (6.3 points), one youth coach with 4 points
+    coaches = [tiny.coach("Y", specs=("bijstand", "youth"), cap=4), tiny.coach("W", specs=("bijstand",), cap=50)]
+    clients = [tiny.client(f"y{i}", benefit="bijstand", age="18-26", rung=3, complexity=1) for i in range(3)]
+    p = run_optimisation(tiny.make_region(coaches, clients), "intake", opts(tiny))
+    assert len(p.unassigned) == 1
+    texts = [c["text"] for c in p.explanation["capacity"]]
+    assert "bijstand youth in GM0301 needs 5.4 points, eligible coaches offer 4.0" in texts
+    assert p.explanation["conflicts"]["status"] == "infeasible"
+    assert set(p.explanation["conflicts"]["groups"]) == {"capacity:points", "specialisation"}
+    assert "eligible coaches are full" in p.unassigned[0]["reasons"][0]
+
+
+def test_pin_conflict_is_explained(tiny):
+    coaches = [tiny.coach("A", cap=1), tiny.coach("B", cap=50)]
+    clients = [tiny.client("c1", "A"), tiny.client("c2")]
+    p = run_optimisation(tiny.make_region(coaches, clients), "full", opts(tiny, pins={"c1": "A", "c2": "A"}))
+    assert len(p.unassigned) == 1
+    assert set(p.explanation["conflicts"]["groups"]) == {"capacity:points", "pinned"}
+
+
+def test_deterministic_for_seed(tiny):
+    r = _region(tiny)
+    a = run_optimisation(r, "full", opts(tiny)).to_dict()
+    b = run_optimisation(r, "full", opts(tiny)).to_dict()
+    for d in (a, b):
+        d["solver"].pop("seconds"), d["solver"].pop("lp_seconds")
+    assert a == b
+
+
+def test_classes_group_identical_clients(tiny):
+    r = _region(tiny)
+    prob = build_problem(r, "full", opts(tiny))
+    # a0..a4 are identical (same coach, needs, place): one class of five
+    assert prob.core.n_items < len(prob.clients)
+    sizes = sorted(int(m) for m in prob.core.multiplicity)
+    assert sizes[-1] == 5
+    assert int(prob.core.multiplicity.sum()) == len(prob.clients)
+    assert np.all(np.diff(prob.core.pair_item) >= 0)
+
+
+def test_config_overrides_points(tiny):
+    cfg = ScheduleConfig.from_dict({"points": {"benefit": {"ww": 2.0}}})
+    r = tiny.make_region([tiny.coach("A", cap=3)], [tiny.client("c1"), tiny.client("c2")])
+    p = run_optimisation(r, "intake", opts(tiny, config=cfg))
+    assert len(p.unassigned) == 1  # two 2-point clients do not fit in 3 points
+    assert ScheduleConfig().points.points("bijstand", 1, 3, False, False) == 4.08
+
+
+def test_balance_png(tiny):
+    from scheduling.plots import balance_png
+
+    p = run_optimisation(_region(tiny), "full", opts(tiny))
+    png = balance_png(p)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert balance_png(p.to_dict())[:8] == png[:8]  # also from the stored JSON

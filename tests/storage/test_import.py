@@ -1,0 +1,138 @@
+"""Imports into the database, on SQLite and PostgreSQL: all-or-nothing, idempotent, upserts,
+references, privacy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from plein.storage import ImportValidationError, import_file, import_frame, read_table, save_region
+from plein.storage import bulk
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_client_and_vacancy_files_import(engine, tmp_path):
+    report = import_file(engine, "clients", _write(tmp_path / "clients.csv", "id,skills\nk1,cook;clean surfaces\nk2,\n"), taxonomy=None)
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (2, 2, 0, 0)
+    report = import_file(engine, "vacancies", _write(tmp_path / "vacancies.csv", "id,essential_skills\nv1,operate forklift\n"), taxonomy=None)
+    assert report.inserted == 1
+    clients = read_table(engine, "clients")
+    assert clients["skills"].tolist() == [["cook", "clean surfaces"], []]
+    assert clients["languages"].tolist() == [["nl"], ["nl"]]
+    assert read_table(engine, "vacancies").loc[0, "skills"] == ["operate forklift"]
+
+
+def test_all_errors_at_once_and_nothing_written(engine, tmp_path):
+    import_file(engine, "coaches", _write(tmp_path / "coaches.csv", "id\ncoach-1\n"))
+    path = _write(
+        tmp_path / "clients.csv",
+        "id,skills,coach_id,ladder_rung,benefit_type\n"
+        "k1,cook,coach-1,3,ww\n"
+        "k2,cook,coach-9,7,ww\n"          # unknown coach, rung out of range
+        "123456782,cook,,2,bijstand\n"     # BSN
+        "k4,cook,coach-1,two,wajong\n",     # not a number, not a benefit type
+    )
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", path, taxonomy=None)
+    err = info.value
+    assert {(e.row, e.column) for e in err.errors} == {
+        (3, "coach_id"), (3, "ladder_rung"), (4, "id"), (5, "ladder_rung"), (5, "benefit_type"),
+    }
+    assert all(e.file == str(path) for e in err.errors)
+    message = str(err)
+    assert message.startswith(f"{path}: 5 errors in clients; nothing was imported")
+    assert "row 3, column 'coach_id': no coaches with id 'coach-9'" in message
+    assert read_table(engine, "clients").empty
+
+
+def test_a_broken_file_leaves_the_database_exactly_as_it_was(engine, tiny_region, tmp_path, take_snapshot):
+    save_region(engine, tiny_region)
+    before = take_snapshot(engine)
+    rows = [f"k-{i:03d},first aid,{'coach-1' if i % 2 else 'coach-2'},4" for i in range(1, 300)]
+    rows[-1] = "k-299,first aid,coach-1,9"  # one bad cell at the very end
+    path = _write(tmp_path / "clients.csv", "id,skills,coach_id,ladder_rung\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", path, taxonomy=None)
+    assert [(e.row, e.column) for e in info.value.errors] == [(300, "ladder_rung")]
+    assert take_snapshot(engine) == before
+
+
+def test_a_database_failure_halfway_rolls_back_every_batch(engine, tiny_region, monkeypatch, take_snapshot):
+    save_region(engine, tiny_region)
+    before = take_snapshot(engine)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 10)
+    written = []
+
+    def failing_progress(done, total, message):
+        # called after each batch is written: fail once two batches are in the database
+        if message.startswith("writing") and done >= 20:
+            written.append(done)
+            raise RuntimeError("disk full")
+
+    df = pd.DataFrame({"id": [f"n-{i}" for i in range(50)], "skills": ["first aid"] * 50})
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_frame(engine, "clients", df, taxonomy=None, progress=failing_progress)
+    assert written == [20]
+    assert take_snapshot(engine) == before
+
+
+def test_reimporting_the_same_file_changes_nothing(engine, tmp_path, take_snapshot):
+    path = _write(tmp_path / "clients.csv", "id,skills,lat,ladder_rung,work_history\nk1,cook,52.1612345678901,3,cook=2.5\nk2,,,,\n")
+    first = import_file(engine, "clients", path, taxonomy=None)
+    before = take_snapshot(engine)
+    again = import_file(engine, "clients", path, taxonomy=None)
+    assert (first.inserted, again.inserted, again.updated, again.unchanged) == (2, 0, 0, 2)
+    assert take_snapshot(engine) == before
+
+
+def test_upsert_updates_only_the_columns_the_file_has(engine, tmp_path):
+    import_file(engine, "coaches", _write(tmp_path / "coaches.csv", "id\ncoach-1\n"))
+    import_file(engine, "clients", _write(tmp_path / "a.csv", "id,skills,coach_id,intake_date\nk1,cook,coach-1,2024-01-05\nk2,clean,,2024-02-01\n"), taxonomy=None)
+    report = import_file(engine, "clients", _write(tmp_path / "b.csv", "id,skills,ladder_rung\nk1,cook,4\nk2,clean,\nk3,,2\n"), taxonomy=None)
+    assert (report.inserted, report.updated, report.unchanged) == (1, 1, 1)
+    clients = read_table(engine, "clients").set_index("id")
+    assert clients.loc["k1", "ladder_rung"] == 4
+    assert clients.loc["k1", "coach_id"] == "coach-1" and clients.loc["k1", "skills"] == ["cook"]
+    assert str(clients.loc["k1", "intake_date"]) == "2024-01-05"
+    assert clients.loc["k3", "skills"] == []  # a new row gets the defaults
+
+
+def test_references_inside_lists_are_checked(engine, tmp_path):
+    import_file(engine, "municipalities", _write(tmp_path / "m.csv", "id,name\nGM0301,Zutphen\n"))
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "coaches", _write(tmp_path / "c.csv", "id,municipalities\nc1,GM0301;GM9999\n"))
+    assert [(e.row, e.column, e.value) for e in info.value.errors] == [(2, "municipalities", "GM9999")]
+
+
+def test_coach_office_defaults_to_the_first_municipality(engine, tmp_path):
+    import_file(engine, "municipalities", _write(tmp_path / "m.csv", "id,lat,lon\nGM0262,52.16,6.4139\n"))
+    import_file(engine, "coaches", _write(tmp_path / "c.csv", "id,municipalities\nc1,GM0262\nc2,\n"))
+    coaches = read_table(engine, "coaches").set_index("id")
+    assert (coaches.loc["c1", "lat"], coaches.loc["c1", "lon"]) == (52.16, 6.4139)
+    assert pd.isna(coaches.loc["c2", "lat"])
+
+
+def test_protected_attributes_import_only_into_client_protected(engine, tmp_path):
+    with pytest.raises(ImportValidationError, match="client_protected"):
+        import_file(engine, "clients", _write(tmp_path / "c.csv", "id,skills,gender\nk1,,female\n"), taxonomy=None)
+    import_file(engine, "clients", _write(tmp_path / "c2.csv", "id,skills\nk1,\n"), taxonomy=None)
+    report = import_file(engine, "client_protected", _write(tmp_path / "p.csv", "client_id,gender,migration_background\nk1,female,non_western\n"))
+    assert report.inserted == 1
+    with pytest.raises(ImportValidationError, match="no clients with id 'k2'"):
+        import_file(engine, "client_protected", _write(tmp_path / "p2.csv", "client_id,gender\nk2,male\n"))
+    with engine.connect() as conn:
+        assert "gender" not in {c["name"] for c in sa.inspect(conn).get_columns("clients")}
+
+
+def test_unreadable_file_raises_the_import_error(engine, tmp_path):
+    with pytest.raises(ImportValidationError, match="no such file"):
+        import_file(engine, "clients", tmp_path / "missing.csv")
+    with pytest.raises(ImportValidationError, match="fields but the header has"):
+        import_file(engine, "clients", _write(tmp_path / "r.csv", "id,skills\nk1,a,b\n"), taxonomy=None)
