@@ -182,7 +182,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
-        responses=problems.problem_responses(401, 403, 422),
+        responses=problems.problem_responses(400, 401, 403, 422),
     )
     app.state.service = service
     problems.install(app)

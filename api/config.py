@@ -56,6 +56,8 @@ class ServiceConfig:
     #: seconds a built matcher is reused before it is rebuilt from the database (changes made
     #: through this process's API invalidate it at once)
     matcher_max_age: float = 600.0
+    #: candidate lists (and their JSON) kept in memory per process, least recently used out
+    result_cache_size: int = 8192
     extra: dict = field(default_factory=dict)
 
     @property
@@ -78,5 +80,6 @@ class ServiceConfig:
             preload=_flag("PLEIN_API_PRELOAD", True),
             migrate=_flag("PLEIN_API_MIGRATE", True),
             recover_jobs=_flag("PLEIN_API_RECOVER_JOBS", True),
+            result_cache_size=max(0, _int("PLEIN_RESULT_CACHE_SIZE", 8192)),
         )
         return replace(cfg, **overrides) if overrides else cfg

@@ -207,6 +207,8 @@ async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONRespons
     headers = dict(exc.headers or {})
     if status == 404 and exc.detail in (None, "Not Found"):
         detail = f"There is no endpoint at {request.method} {request.url.path}. The API lives under /v1; /docs lists every endpoint."
+    elif status == 400 and exc.detail == "There was an error parsing the body":
+        detail = "The request body could not be parsed: send UTF-8 JSON (Content-Type: application/json) or form data as documented."
     elif status == 405:
         allowed = headers.get("allow") or headers.get("Allow") or ""
         detail = f"{request.method} is not allowed on {request.url.path}." + (f" Allowed: {allowed}." if allowed else "")

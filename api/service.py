@@ -70,6 +70,14 @@ class DataState:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    def peek(self, key: tuple) -> Any:
+        """The cached value or None, without computing (safe on the event loop)."""
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
+
     def cached(self, key: tuple, compute) -> Any:
         with self._lock:
             hit = self._cache.get(key)
@@ -169,6 +177,19 @@ class Service:
                 self._data_error = None
             return state
 
+    def current_data(self) -> DataState | None:
+        """The state if built (never blocks; may start a background refresh when old)."""
+        state = self._data
+        if state is not None and time.monotonic() - state.built_at >= self.config.matcher_max_age:
+            self._refresh_in_background()
+        return state
+
+    def current_ranker(self) -> Any:
+        """The served ranker without blocking: False when the model server is not loaded yet."""
+        if self._models is None:
+            return False
+        return getattr(self._models, "ranker", None)
+
     def build_in_background(self) -> None:
         """Start building the region state if nobody has (readiness probes call this)."""
         if self._data is None:
@@ -202,7 +223,7 @@ class Service:
         started = time.monotonic()
         region, matcher = matching_adapter.build(self.engine)
         log.info("region loaded and matcher built in %.1f s", time.monotonic() - started)
-        return DataState(region, matcher, time.monotonic())
+        return DataState(region, matcher, time.monotonic(), cache_size=self.config.result_cache_size)
 
     def data_status(self) -> tuple[bool, str]:
         if self._data is not None:

@@ -87,15 +87,16 @@ def realism(region) -> dict[str, pd.DataFrame]:
     rungs["mean rung"] = c.groupby("benefit_type")["ladder_rung"].mean().round(2)
     rungs["clients"] = c["benefit_type"].value_counts()
 
-    counts = c["coach_id"].value_counts().reindex(region.coaches["id"], fill_value=0)
-    co = region.coaches.set_index("id")
+    active = region.coaches[region.coaches["active"]]
+    counts = c["coach_id"].value_counts().reindex(active["id"], fill_value=0)
+    co = active.set_index("id")
     load = counts / co["max_clients"].clip(lower=1)
     caseload = pd.DataFrame({
-        "value": [len(co), int(co["active"].sum()), counts.min(), int(counts.median()), counts.max(),
-                  round(float((c["status"] != "exited").sum() / co["active"].sum()), 1),
+        "value": [len(region.coaches), len(co), int(counts.min()), int(counts.median()), counts.max(),
+                  round(float((c["status"] != "exited").sum() / len(co)), 1),
                   int((load > 1).sum()), int(c.loc[c["status"] == "active", "coach_id"].isna().sum())],
-    }, index=["coaches", "active coaches", "min clients per coach", "median clients per coach",
-              "max clients per coach", "clients in caseload per active coach", "coaches over max_clients",
+    }, index=["coaches", "active coaches", "min clients per active coach", "median clients per active coach",
+              "max clients per active coach", "clients in caseload per active coach", "coaches over max_clients",
               "active clients without coach"])
 
     out = ladder_outcomes(region.ladder_events, region.truth_ladder)
@@ -111,6 +112,14 @@ def realism(region) -> dict[str, pd.DataFrame]:
     shift = prot.groupby("migration_background")["p_rise_12m"].agg(["count", "mean"]).round(4)
     return {"Ladder rung by benefit type (share of clients)": rungs, "Caseloads": caseload,
             "Oracle vs realised": truth, "Mean p_rise by migration background (protected; audit only)": shift}
+
+
+def _cell(v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        return ""
+    if isinstance(v, (int, np.integer)):
+        return f"{v:,}"
+    return f"{v:.4g}"
 
 
 def main(clients: int = 100_000, seed: int = 1, shared: bool = True) -> list[Run]:
@@ -148,8 +157,8 @@ def main(clients: int = 100_000, seed: int = 1, shared: bool = True) -> list[Run
         t.add_column(frame.index.name or "")
         for col in frame.columns:
             t.add_column(str(col), justify="right")
-        for idx, row in frame.iterrows():
-            t.add_row(str(idx), *[("" if pd.isna(v) else f"{v:,.4g}" if isinstance(v, (float, np.floating)) else f"{v:,}") for v in row])
+        for row in frame.itertuples(index=True):  # keeps each column's type (ints stay ints)
+            t.add_row(str(row[0]), *[_cell(v) for v in row[1:]])
         console.print(t)
     return runs
 

@@ -140,6 +140,49 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console.print(f"{lst.candidates} share a skill; {lst.eligible} of {lst.examined} examined pass the filters; "
                       f"excluded by: {lst.excluded_by or 'none'}")
 
+    @app.command("lists")
+    def lists(
+        top: int = typer.Option(20, "--top", min=1, help="Candidates per vacancy."),
+        cap: Optional[int] = typer.Option(3, "--cap", min=1, help="Most lists a client may be on in the period (fair exposure)."),
+        no_cap: bool = typer.Option(False, "--no-cap", help="Plain top-N lists, no exposure cap."),
+        period_days: int = typer.Option(30, "--period-days", min=1, help="Period over which earlier proposals count towards the cap."),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD; default today."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write vacancy_id, rank, client_id, score (.csv or .parquet)."),
+    ) -> None:
+        """Candidate lists for every open vacancy at once, with a cap on how many lists a client
+        appears on, and how concentrated exposure is with and without the cap (database)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from matching.engine import Matcher
+        from matching.exposure import allocate_lists, concentration, prior_appearances
+        from plein.progress import console_progress
+        from plein.storage import get_engine, load_region
+
+        region = load_region(get_engine())
+        matcher = Matcher.from_region(region, taxonomy=_load_taxonomy(True), as_of=_parse_date(as_of, "--as-of"))
+        prior = prior_appearances(region.outcomes, matcher.as_of, period_days)
+        active = region.clients.loc[region.clients["status"].astype(str) == "active", "id"].astype(str)
+        with console_progress("candidate lists") as cb:
+            plain = allocate_lists(matcher, top=top, cap=None, progress=cb)
+            capped = plain if no_cap else allocate_lists(matcher, top=top, cap=cap, prior=prior, progress=cb)
+        table = Table(title=f"Exposure over {len(active)} active clients, {plain.lists['vacancy_id'].nunique()} open vacancies")
+        for col in ("lists", "slots", "clients listed", "max lists per client", "Gini", "top-10% share"):
+            table.add_column(col, justify="right")
+        rows = [("no cap", plain)] if no_cap else [("no cap", plain), (f"cap {cap} / {period_days} days", capped)]
+        for name, alloc in rows:
+            c = concentration(alloc.lists, active)
+            table.add_row(name, str(c["slots"]), str(c["clients_listed"]), str(c["max_appearances"]),
+                          f"{c['gini']:.3f}", f"{c['top10_share']:.1%}")
+        Console().print(table)
+        if capped.short_lists:
+            typer.echo(f"{len(capped.short_lists)} vacancies got shorter lists under the cap "
+                       f"({sum(capped.short_lists.values())} slots empty)")
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            (capped.lists.to_parquet if out.suffix.lower() == ".parquet" else capped.lists.to_csv)(out, index=False)
+            typer.echo(f"wrote {len(capped.lists)} list entries to {out}")
+
     @bench.command("matching-speed")
     def matching_speed(
         clients: int = typer.Option(100_000, "--clients", min=100),

@@ -75,11 +75,12 @@ class VectorConfig:
 
 
 #: Weights of the rule-based score: score = sum(weight * term), each term in [0, 1] (or
-#: [-1, 0] for penalties), see `matching.scoring.RULE_TERMS` for how each term is derived
+#: a negative weight for a penalty), see the `matching.scoring` docstring for how each term is derived
 #: from the pair features. The reasons of a result list exactly these contributions.
 DEFAULT_RULE_WEIGHTS: dict[str, float] = {
     "skill_similarity": 0.30,
-    "essential_coverage": 0.35,
+    "essential_coverage": 0.30,
+    "essential_evidence": 0.15,
     "optional_coverage": 0.05,
     "transferable_similarity": 0.12,
     "occupation_experience": 0.08,
@@ -94,10 +95,9 @@ class MatchConfig:
     filters: FilterConfig = field(default_factory=FilterConfig)
     vectors: VectorConfig = field(default_factory=VectorConfig)
     rule_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RULE_WEIGHTS))
-    #: Candidate generation keeps this many of the best skill matches (after filters) per
-    #: query before the full score and the ranker run on them; the final list is the top N
-    #: of those. Large enough that the non-skill terms (small weights) cannot lift a client
-    #: from outside it into a short list in practice.
+    #: With a learned ranker: this many of the best eligible pairs by rule score are
+    #: re-scored by the ranker, and the list is the top N of those by hire probability. (The
+    #: rule-based list itself is exact: see `Matcher._select`.)
     shortlist_size: int = 400
 
     def with_overrides(self, **overrides: Any) -> "MatchConfig":

@@ -5,10 +5,13 @@ Pipeline of one query (either direction):
 1. Candidate generation: the skill part of the rule score for every row at once, by sparse
    column slices of the skill index (`MatchIndex.vacancy_skill_scores`); rows sharing no skill
    (direct or transferable) are not candidates.
-2. Hard filters (`matching.filters`) on the candidates, vectorised.
-3. The best `shortlist_size` by skill score get their full pair features
-   (`matching.features.compute_features`, the one feature path) and rule score.
-4. Re-ranking with a learned ranker when one is given; the rule score otherwise.
+2. Hard filters (`matching.filters`), vectorised: the cheap ones on every candidate, distance
+   and certificates on the candidates examined in step 3.
+3. Exact rule scores by a threshold search: an upper bound of every candidate's score (all
+   terms but the distance exact), then exact features (`matching.features`, the one feature
+   path) and scores best bound first, until no unexamined candidate can enter the list.
+4. Re-ranking with a learned ranker when one is given (the best `shortlist_size` by rule
+   score); the rule score otherwise.
 5. The top N, each with its score and reasons.
 
 A ranker is any object with ``predict_proba(features_df) -> array`` (probability of hire per
@@ -26,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from matching.config import MatchConfig
-from matching.features import FEATURE_COLUMNS, compute_feature_arrays, compute_features
-from matching.filters import evaluate_filters, exclusion_messages, unknown_messages, as_ordinal
+from matching.features import FEATURE_COLUMNS, compute_feature_arrays, compute_features, hours_fit, rung_arrays
+from matching.filters import FILTERS, as_ordinal, evaluate_filters, exclusion_messages, unknown_messages
 from matching.index import MatchIndex
-from matching.scoring import SKILL_TERMS, contribution_arrays, contributions, skill_prescore
+from matching.scoring import contribution_arrays, contributions, skill_prescore
 
 #: how many matched/missing skills a reason lists at most (the counts are always complete)
 MAX_SKILLS_LISTED = 12
@@ -69,7 +72,9 @@ class MatchList:
     scored_by: str  # "rules" or "model:<version>"
     candidates: int  # rows sharing a skill (direct or transferable) with the query
     eligible: int  # of the examined candidates, those passing every hard filter
-    excluded_by: dict[str, int]  # filter -> examined candidates it excluded (a row can fail several)
+    #: filter -> candidates it excluded (a row can fail several); distance and certificates
+    #: are only evaluated on the examined candidates, the other filters on all
+    excluded_by: dict[str, int]
     note: str | None = None
     #: candidates examined (best skill scores first) before the top was provably complete
     examined: int = 0
@@ -193,57 +198,92 @@ class Matcher:
         skill_total = sum(float(feats[k].iloc[0]) for k in ("skill_similarity", "essential_coverage", "optional_coverage", "transferable_similarity"))
         if skill_total <= 0:
             summary = "not on the list: no skill in common with the vacancy (none of its essential or optional skills, directly or through related occupations)"
+        elif ranker is not None and (cutoff is None or score >= cutoff):
+            summary = (f"not on the list: its rule score {rule:.3f} is outside the best {self.config.shortlist_size} "
+                       f"that the model re-ranks")
         else:
             better = sum(1 for r in lst.results if r.score > score)
-            summary = (f"not on the list: passes every filter but scores {score:.3f}, below the {len(ids)}th place "
-                       f"({cutoff:.3f}); {better} listed candidates score higher") if cutoff is not None else \
+            summary = (f"not on the list: passes every filter but scores {score:.3f}, below the last of the {len(ids)} "
+                       f"listed ({cutoff:.3f}); {better} listed candidates score higher") if cutoff is not None else \
                 "not on the list: passes every filter but the list is empty"
 
         return Explanation(vid, cid, False, None, score, cutoff, [], summary, reasons)
 
     # ------------------------------------------------------------------ internals
-    def _examine(self, pre: np.ndarray, need: int) -> list[np.ndarray]:
-        """Growing sets of candidate positions, best skill score first (threshold algorithm).
+    def _examine(self, bound: np.ndarray, need: int):
+        """Growing sets of candidate positions, best upper bound first (threshold algorithm).
 
-        The full rule score is the skill score plus non-skill terms worth at most
-        `bonus` (the positive non-skill weights). Once the `need`-th best full score among the
-        examined exceeds the best unexamined skill score + bonus, no unexamined candidate can
-        enter the list: the top is exact without scoring every candidate.
+        Yields (positions, best bound not yet examined). Once the `need`-th best exact score
+        among the examined beats the best unexamined bound, no unexamined candidate can enter
+        the list: the top is exact without scoring every candidate.
         """
-        n = len(pre)
-        m = max(16 * need, 512)
+        n = len(bound)
+        m = max(8 * need, 256)
         while True:
             if m >= n:
                 yield np.arange(n), -np.inf
                 return
-            part = np.argpartition(-pre, m)
-            yield part[:m], float(pre[part[m]])
+            part = np.argpartition(-bound, m)
+            yield part[:m], float(bound[part[m]])
             m *= 4
 
-    def _non_skill_bonus(self) -> float:
-        return sum(max(w, 0.0) for name, w in self.config.rule_weights.items() if name not in SKILL_TERMS)
-
     def _select(self, ci, vi, skill, rows, pre, query, top, ranker, with_reasons) -> MatchList:
-        """Filter the candidate pairs, score them, re-rank the best, keep the top."""
+        """Filter the candidate pairs, score them, re-rank the best, keep the top.
+
+        Stage A, over every candidate: the cheap filters and every feature except the
+        distance, which is set to its most favourable value; this gives an upper bound of each
+        candidate's rule score. Stage B, best bound first (`_examine`): the distance and
+        certificate filters and the exact features and score, until no unexamined bound can
+        beat the list.
+        """
         ix = self.index
+        cfg = self.config
         scored_by = "rules" if ranker is None else f"model:{getattr(ranker, 'version', 'unknown')}"
         n_cand = len(ci)
-        need = top if ranker is None else max(self.config.shortlist_size, top)
-        bonus = self._non_skill_bonus()
-        for sub, best_rest in self._examine(pre, need):
-            fr = evaluate_filters(ix, ci[sub], vi[sub], self.as_of)
-            ok = fr.passed
-            c_ok, v_ok, r_ok = ci[sub][ok], vi[sub][ok], rows[sub][ok]
-            feats = compute_feature_arrays(ix, c_ok, v_ok, as_of=self.as_of, skill={k: a[r_ok] for k, a in skill.items()},
-                                           distance_km=fr.distance_km[ok])
-            contrib = contribution_arrays(feats, self.config)
-            rule = np.sum(list(contrib.values()), axis=0) if len(c_ok) else np.zeros(0)
-            threshold = np.partition(-rule, need - 1)[need - 1] * -1 if len(rule) >= need else -np.inf
-            if best_rest + bonus < threshold:
+        need = top if ranker is None else max(cfg.shortlist_size, top)
+        late = ("distance", "certificates")
+        fa = evaluate_filters(ix, ci, vi, self.as_of, only=[f for f in FILTERS if f not in late])
+        ok_a = fa.passed
+        ci_a, vi_a, rows_a = ci[ok_a], vi[ok_a], rows[ok_a]
+        skill_a = {k: a[rows_a] for k, a in skill.items()}
+        # the features the rule terms read, with the distance at its most favourable (0 km)
+        own, related = ix.experience_years(ci_a, vi_a)
+        rung, rung_known = rung_arrays(ix, ci_a)
+        zeros = np.zeros(len(ci_a))
+        bound_feats = {**skill_a, "occupation_experience_years": own, "related_experience_years": related,
+                       "distance_km": zeros, "distance_known": zeros + 1.0, "hours_fit": hours_fit(ix, ci_a, vi_a),
+                       "ladder_rung": rung, "rung_known": rung_known}
+        bound_contrib = contribution_arrays(bound_feats, cfg)
+        w_dist = cfg.rule_weights.get("distance", 0.0)
+        bound = np.zeros(len(ci_a)) + max(0.0, w_dist)
+        for t, arr in bound_contrib.items():
+            if t != "distance":
+                bound = bound + arr
+        sub = np.arange(0)
+        ok = np.zeros(0, dtype=bool)
+        fb = evaluate_filters(ix, ci_a[:0], vi_a[:0], self.as_of, only=late)
+        feats: dict[str, np.ndarray] = {}
+        contrib: dict[str, np.ndarray] = {}
+        rule = np.zeros(0)
+        for sub, best_rest in self._examine(bound, need):
+            fb = evaluate_filters(ix, ci_a[sub], vi_a[sub], self.as_of, only=late)
+            ok = fb.passed
+            pick = sub[ok]
+            feats = compute_feature_arrays(ix, ci_a[pick], vi_a[pick], as_of=self.as_of,
+                                           skill={k: a[pick] for k, a in skill_a.items()}, distance_km=fb.distance_km[ok])
+            contrib = contribution_arrays(feats, cfg)
+            rule = np.sum(list(contrib.values()), axis=0) if len(pick) else np.zeros(0)
+            threshold = -np.partition(-rule, need - 1)[need - 1] if len(rule) >= need else -np.inf
+            if best_rest < threshold:
                 break
-        excluded_by = {f: int(a.sum()) for f, a in fr.excluded.items() if a.any()}
+        excluded_by = {f: int(a.sum()) for f, a in fa.excluded.items() if a.any()}
+        excluded_by.update({f: int(a.sum()) for f, a in fb.excluded.items() if a.any()})
         examined = len(sub)
-        ci, vi = c_ok, v_ok
+        pick = sub[ok]
+        ci, vi = ci_a[pick], vi_a[pick]
+        unknown = {f: a[ok_a][pick] for f, a in fa.unknown.items()}
+        unknown.update({f: a[ok] for f, a in fb.unknown.items()})
+        dist_ok = fb.distance_km[ok]
         if len(ci) == 0:
             return MatchList(query, [], scored_by, n_cand, 0, excluded_by, examined=examined)
         keep = np.arange(len(ci))
@@ -264,8 +304,6 @@ class Matcher:
         other = ix.client_ids[ci[keep]] if "vacancy_id" in query else ix.vacancy_ids[vi[keep]]
         order = keep[np.lexsort((other, -rule[keep], -score_keep))][:top]
         score_of = dict(zip(keep.tolist(), score_keep.tolist()))
-        unknown = {f: a[ok] for f, a in fr.unknown.items()}
-        dist_ok = fr.distance_km[ok]
         F = np.column_stack([feats[n][order] for n in FEATURE_COLUMNS]) if len(order) else np.zeros((0, len(FEATURE_COLUMNS)))
         terms = list(contrib)
         K = np.column_stack([contrib[t][order] for t in terms]) if len(order) else np.zeros((0, len(terms)))
@@ -284,7 +322,7 @@ class Matcher:
                                         "contributions": [[str(n), float(x)] for n, x in (model_contrib[r] if model_contrib else [])]}
             results.append(MatchResult(str(ix.client_ids[c]), str(ix.vacancy_ids[v]), r + 1, float(score_of[int(k)]),
                                        float(rule[k]), reasons, dict(zip(FEATURE_COLUMNS, F[r].tolist()))))
-        return MatchList(query, results, scored_by, n_cand, int(ok.sum()), excluded_by, examined=examined)
+        return MatchList(query, results, scored_by, n_cand, int(len(ci)), excluded_by, examined=examined)
 
     def _reasons(self, c: int, v: int, contrib_row: dict, unknown: list[str], distance_km: float, ranker, feats) -> dict:
         ix = self.index

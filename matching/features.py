@@ -106,6 +106,20 @@ def compute_features(index, ci, vi, as_of=None, skill: dict[str, np.ndarray] | N
     return pd.DataFrame(data)
 
 
+def hours_fit(index, ci, vi) -> np.ndarray:
+    """min(1, client hours / vacancy hours); 1 for a flexible vacancy."""
+    vh = index.v_hours[vi]
+    ch = index.c_hours[ci]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isnan(vh) | (vh <= 0), 1.0, np.minimum(1.0, np.nan_to_num(ch, nan=0.0) / vh))
+
+
+def rung_arrays(index, ci) -> tuple[np.ndarray, np.ndarray]:
+    """(ladder_rung with 0 = not measured, rung_known as 0/1)."""
+    rung = index.c_rung[ci].astype(float)
+    return rung, (rung > 0).astype(float)
+
+
 def compute_feature_arrays(index, ci, vi, as_of=None, skill: dict[str, np.ndarray] | None = None,
                            distance_km: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Features for pairs given as row positions in a `MatchIndex` (vectorised).
@@ -142,20 +156,15 @@ def compute_feature_arrays(index, ci, vi, as_of=None, skill: dict[str, np.ndarra
     known = ~np.isnan(dist)
     out["distance_km"] = np.where(known, dist, 0.0)
     out["distance_known"] = known.astype(float)
-    rung = index.c_rung[ci].astype(float)
-    rung_known = rung > 0
+    rung, known_rung = rung_arrays(index, ci)
     out["ladder_rung"] = rung
-    out["rung_known"] = rung_known.astype(float)
-    out["rung_margin"] = np.where(rung_known, rung - index.required_rung(vi), 0.0)
+    out["rung_known"] = known_rung
+    out["rung_margin"] = np.where(known_rung > 0, rung - index.required_rung(vi), 0.0)
     cd = index.c_dutch[ci]
     vd = np.maximum(index.v_dutch[vi], 0)
     out["dutch_margin"] = np.where(cd >= 0, cd - vd, 0).astype(float)
     out["dutch_known"] = (cd >= 0).astype(float)
-    vh = index.v_hours[vi]
-    ch = index.c_hours[ci]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fit = np.where(np.isnan(vh) | (vh <= 0), 1.0, np.minimum(1.0, np.nan_to_num(ch, nan=0.0) / vh))
-    out["hours_fit"] = fit
+    out["hours_fit"] = hours_fit(index, ci, vi)
     out["licence_fit"] = np.where(index.v_licence[vi] & ~index.c_licence[ci], 0.0, 1.0)
     need = index.v_cert_count[vi]
     out["certificate_coverage"] = np.ones(n)

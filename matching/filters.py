@@ -53,9 +53,9 @@ class FilterResult:
 
     @property
     def passed(self) -> np.ndarray:
-        out = None
+        out = np.ones(len(self.distance_km), dtype=bool)
         for arr in self.excluded.values():
-            out = ~arr if out is None else out & ~arr
+            out &= ~arr
         return out
 
     def failed_filters(self, k: int) -> list[str]:
@@ -65,9 +65,14 @@ class FilterResult:
         return [f for f in self.unknown if bool(self.unknown[f][k])]
 
 
-def evaluate_filters(index, ci, vi, as_of=None) -> FilterResult:
-    """Evaluate every hard filter for pairs (ci[k], vi[k]); ci or vi may be a scalar."""
+def evaluate_filters(index, ci, vi, as_of=None, only=None) -> FilterResult:
+    """Evaluate the hard filters for pairs (ci[k], vi[k]); ci or vi may be a scalar.
+
+    `only`: the filters to evaluate (default all); the matcher runs the cheap ones over every
+    candidate and distance and certificates over the examined ones.
+    """
     cfg = index.config.filters
+    want = set(FILTERS if only is None else only)
     ci = np.asarray(ci, dtype=np.int64)
     vi = np.asarray(vi, dtype=np.int64)
     n = max(ci.size, vi.size)
@@ -79,22 +84,23 @@ def evaluate_filters(index, ci, vi, as_of=None) -> FilterResult:
     unknown: dict[str, np.ndarray] = {}
 
     # vacancy closed
-    if cfg.exclude_closed_vacancies:
+    if cfg.exclude_closed_vacancies and "vacancy_closed" in want:
         close = index.v_close[vi_b]
         excluded["vacancy_closed"] = ~np.isnan(close) & (close <= as_ordinal(as_of))
     # status: placed / exited
-    excluded["status"] = index.c_excluded_status[ci_b].copy() if cfg.excluded_statuses else zeros
+    if "status" in want:
+        excluded["status"] = index.c_excluded_status[ci_b].copy() if cfg.excluded_statuses else zeros
     # hours
-    if cfg.min_hours_ratio is not None:
+    if cfg.min_hours_ratio is not None and "hours" in want:
         vh = index.v_hours[vi_b]
         ch = index.c_hours[ci_b]
         with np.errstate(invalid="ignore"):
             excluded["hours"] = ~np.isnan(vh) & (vh > 0) & (np.nan_to_num(ch, nan=0.0) < cfg.min_hours_ratio * vh)
     # driving licence
-    if cfg.driving_licence:
+    if cfg.driving_licence and "driving_licence" in want:
         excluded["driving_licence"] = index.v_licence[vi_b] & ~index.c_licence[ci_b]
     # certificates
-    if cfg.certificates:
+    if cfg.certificates and "certificates" in want:
         need = index.v_cert_count[vi_b]
         if index.v_certs.nnz == 0:
             excluded["certificates"] = zeros
@@ -109,7 +115,7 @@ def evaluate_filters(index, ci, vi, as_of=None) -> FilterResult:
             held = np.asarray(index.c_certs[ci_b].multiply(index.v_certs[vi_b]).sum(axis=1)).ravel()
             excluded["certificates"] = held < need
     # Dutch level
-    if cfg.dutch_level:
+    if cfg.dutch_level and "dutch_level" in want:
         need = index.v_dutch[vi_b]
         have = index.c_dutch[ci_b]
         requires = need > 0
@@ -117,16 +123,19 @@ def evaluate_filters(index, ci, vi, as_of=None) -> FilterResult:
         excluded["dutch_level"] = requires & ((~unknown_level & (have < need)) | (unknown_level & (not cfg.unknown_dutch_passes)))
         unknown["dutch_level"] = requires & unknown_level & cfg.unknown_dutch_passes
     # distance
-    dist = haversine_km(index.c_lat[ci_b], index.c_lon[ci_b], index.v_lat[vi_b], index.v_lon[vi_b]) if n else np.zeros(0)
-    dist = np.atleast_1d(np.asarray(dist, dtype=float))
-    if cfg.max_distance_km is not None:
+    if "distance" in want:
+        dist = haversine_km(index.c_lat[ci_b], index.c_lon[ci_b], index.v_lat[vi_b], index.v_lon[vi_b]) if n else np.zeros(0)
+        dist = np.atleast_1d(np.asarray(dist, dtype=float))
+    else:
+        dist = np.full(n, np.nan)
+    if cfg.max_distance_km is not None and "distance" in want:
         unknown_d = np.isnan(dist)
         with np.errstate(invalid="ignore"):
             too_far = ~unknown_d & (dist > cfg.max_distance_km)
         excluded["distance"] = too_far | (unknown_d & (not cfg.unknown_distance_passes))
         unknown["distance"] = unknown_d & cfg.unknown_distance_passes
     # readiness on the participatieladder
-    if cfg.min_rung_regular is not None or cfg.min_rung_supported is not None:
+    if (cfg.min_rung_regular is not None or cfg.min_rung_supported is not None) and "readiness" in want:
         rung = index.c_rung[ci_b]
         required = index.required_rung(vi_b)
         unmeasured = rung <= 0

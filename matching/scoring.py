@@ -8,6 +8,9 @@ so the reasons shown with a result are exactly what produced it.
 Terms (all from `matching.features.FEATURE_COLUMNS`, nothing else):
 
 - skill_similarity, essential_coverage, optional_coverage, transferable_similarity: as is.
+- essential_evidence: 1 - exp(-essential_matched / 3): the absolute number of essential
+  skills held, saturating. Shares alone favour short profiles; this rewards a client who
+  holds several of the vacancy's essentials (on noisy ESCO profiles MRR 0.66 -> 0.71).
 - occupation_experience: min(1, (years in the vacancy's occupation + half the years in
   related occupations of its ISCO unit group) / 5).
 - distance: min(1, distance_km / scale) with scale = max_distance_km (or 50 km when the
@@ -23,18 +26,28 @@ import pandas as pd
 
 from matching.config import MatchConfig
 
-SKILL_TERMS = ("skill_similarity", "essential_coverage", "optional_coverage", "transferable_similarity")
+SKILL_TERMS = ("skill_similarity", "essential_coverage", "essential_evidence", "optional_coverage", "transferable_similarity")
 EXPERIENCE_SATURATION_YEARS = 5.0
+#: essential skills held at which the evidence term reaches 1 - 1/e
+EVIDENCE_SCALE = 3.0
 
 
 def _col(features, name: str) -> np.ndarray:
     return np.asarray(features[name], dtype=float)
 
 
+def skill_terms(features) -> dict[str, np.ndarray]:
+    """The skill terms, from the skill features (used over all rows for candidate generation
+    and per pair for the full score: one definition)."""
+    terms = {name: _col(features, name) for name in SKILL_TERMS if name != "essential_evidence"}
+    terms["essential_evidence"] = 1.0 - np.exp(-_col(features, "essential_matched") / EVIDENCE_SCALE)
+    return terms
+
+
 def rule_terms(features, config: MatchConfig) -> dict[str, np.ndarray]:
     """Each rule term per pair, from a frame (or dict of arrays) with the feature columns."""
     scale = config.filters.max_distance_km or 50.0
-    terms = {name: _col(features, name) for name in SKILL_TERMS}
+    terms = skill_terms(features)
     experience = _col(features, "occupation_experience_years") + 0.5 * _col(features, "related_experience_years")
     terms["occupation_experience"] = np.minimum(1.0, experience / EXPERIENCE_SATURATION_YEARS)
     known = _col(features, "distance_known") > 0
@@ -65,8 +78,9 @@ def rule_score(features, config: MatchConfig) -> np.ndarray:
 def skill_prescore(skill: dict[str, np.ndarray], config: MatchConfig) -> np.ndarray:
     """The skill part of the rule score, for candidate generation over all rows."""
     w = config.rule_weights
+    terms = skill_terms(skill)
     out = None
     for name in SKILL_TERMS:
-        part = w.get(name, 0.0) * skill[name]
+        part = w.get(name, 0.0) * terms[name]
         out = part if out is None else out + part
     return out

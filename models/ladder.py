@@ -31,18 +31,27 @@ def _targets(y) -> pd.DataFrame:
 class LadderModel(BaseEstimator):
     """Gradient-boosted, calibrated probabilities for ``rise`` and ``paid``.
 
+    Defaults (small trees, slow learning rate, early stopping) were chosen on generated regions
+    of 20k and 100k clients. Calibration is *measured*, not assumed: the booster minimises log
+    loss and its probabilities came out calibrated (ECE 0.009 on 14k test snapshots), while a
+    CalibratedClassifierCV wrapper (``calibration="sigmoid"`` or ``"isotonic"``, still
+    available) made them worse (ECE 0.027-0.028): its calibrators learn from boosters fitted on
+    two thirds of the rows and are then applied to the booster refitted on all of them. Every
+    run reports ECE overall and per group, and the fairness gate checks calibration per group.
+    See docs/models.md for the figures.
+
     ``predict_proba(X, target="rise")`` returns the positive-class probability as a 1-D array
     (the contract the serving layer and the worklist rely on); ``predict_frame`` both targets.
     """
 
     def __init__(
         self,
-        learning_rate: float = 0.08,
-        max_iter: int = 300,
-        max_leaf_nodes: int = 15,
+        learning_rate: float = 0.05,
+        max_iter: int = 600,
+        max_leaf_nodes: int = 7,
         min_samples_leaf: int = 100,
         l2_regularization: float = 1.0,
-        calibration: str | None = "isotonic",
+        calibration: str | None = None,
         calibration_folds: int = 3,
         random_state: int = 0,
     ):
@@ -84,7 +93,7 @@ class LadderModel(BaseEstimator):
                 calibration_folds=self.calibration_folds,
                 random_state=self.random_state,
             )
-            with base.threads(len(Xp)):
+            with base.threads(len(Xp), fit=True):
                 pipe.fit(Xp, Y[target].to_numpy().astype(int))
             self.pipelines_[target] = pipe
             self.base_rates_[target] = float(Y[target].mean())

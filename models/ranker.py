@@ -182,7 +182,7 @@ class RankerModel(BaseEstimator):
             calibration_folds=self.calibration_folds,
             random_state=self.random_state,
         )
-        with base.threads(len(Xp)):
+        with base.threads(len(Xp), fit=True):
             self.pipeline_.fit(Xp, y)
         self.base_rate_ = float(y.mean())
         if progress:

@@ -39,13 +39,14 @@ MAIN_METRIC = {"ladder": "auc", "ranker": "auc"}
 PIP_REQUIREMENTS = ["scikit-learn", "pandas", "numpy", "skops", "plein"]
 #: Models are stored with skops (not pickle): loading cannot run arbitrary code. skops refuses
 #: any type not known safe unless trusted explicitly; these are the ones Plein's estimators
-#: hold, reviewed: our two estimator classes, the calibration wrapper, the boosted trees'
-#: predictor and the partial of sklearn's own `check_array` used inside the pipeline. A model
-#: holding anything else is refused when logged.
+#: hold, reviewed: our two estimator classes, the calibration wrapper and Platt scaler, the
+#: boosted trees' predictor and the partial of sklearn's own `check_array` used inside the
+#: pipeline. A model holding anything else is refused when logged.
 SKOPS_TRUSTED_TYPES = [
     "models.ladder.LadderModel",
     "models.ranker.RankerModel",
     "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
     "functools.partial",

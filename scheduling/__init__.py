@@ -48,7 +48,7 @@ def run_optimisation(
     says so in the solver figures.
     """
     from scheduling.explain import explain
-    from scheduling.problem import build_problem, lp_candidates
+    from scheduling.problem import build_problem
     from scheduling.proposal import build_proposal
     from scheduling.solve import SolveOptions, solve_core
 
@@ -69,9 +69,9 @@ def run_optimisation(
             seed=options.seed,
             workers=2,
             deterministic=options.deterministic,
-            lp_candidates=lp_candidates(problem, options.config.lp_candidates),
             target_gap=0.0005,
         )
+
         return problem, solve_core(problem.core, sopts, progress)
 
     problem, result = solve(mode, 1.0 if mode != "what_if" else 0.5)

@@ -105,8 +105,11 @@ class ScheduleConfig:
     weights: Weights = field(default_factory=Weights)
     #: hard cap on voluntary handovers (None = no cap; continuity is then only a cost)
     max_handovers: int | None = None
-    #: candidate coaches per client class kept in the first LP (column generation adds the rest)
-    lp_candidates: int = 12
+    #: candidate coaches per client class besides the current one (0 = every eligible coach);
+    #: the best by sector fit, travel and language. Keeps 50k-client regions tractable.
+    candidates_per_client: int = 8
+    #: plus this many eligible coaches with the most room in the current state
+    room_candidates: int = 6
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -63,7 +63,8 @@ class AssignmentCore:
     #: pairs that count as a (voluntary) move, and the hard cap on their total quantity
     move_mask: np.ndarray | None = None  # bool [P]
     max_moves: int | None = None
-    #: optional lower bound valid for this problem from elsewhere (e.g. the full problem's LP)
+    #: quantity per pair of the current state (who stays where), for the start heuristic
+    incumbent: np.ndarray | None = None
     name: str = "assignment"
     _item_start: np.ndarray | None = field(default=None, repr=False)
 

@@ -224,3 +224,64 @@ def solve_lp(
         bound=bound, x=x, u=np.asarray(u, dtype=float), reduced_cost=np.asarray(rc, dtype=float),
         seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds, status="optimal",
     )
+
+
+def lagrangian_bound(
+    core: AssignmentCore,
+    upper: float,
+    time_limit: float = 5.0,
+    iterations: int = 200,
+    multipliers: np.ndarray | None = None,
+) -> tuple[float, np.ndarray]:
+    """Lower bound by Lagrangian relaxation of the capacity rows (subgradient, Polyak steps
+    towards `upper`, the best known objective). For the regional scale, where even the LP
+    does not fit the time limit: each iteration is one vectorised pass over the pairs.
+
+    Relaxing capacities leaves, per item, "cheapest option at cost + multiplier x usage" (or
+    unassigned); dropping the balance terms (never negative) and the move cap keeps it a valid
+    lower bound. Returns (best bound, its multipliers [R, n_agents])."""
+    t0 = time.perf_counter()
+    R, m = core.n_resources, core.n_agents
+    lam = np.zeros((R, m)) if multipliers is None else multipliers.astype(float).copy()
+    cap = core.capacity.astype(float)
+    mult = core.multiplicity.astype(float)
+    cost = core.pair_cost.astype(float)
+    use = core.usage.astype(float)
+    ucost = core.unassigned_cost.astype(float) if core.unassigned_cost is not None else np.full(core.n_items, np.inf)
+    starts = core.item_start
+    nonempty = starts[1:] > starts[:-1]
+    best, best_lam = -math.inf, lam.copy()
+    scale = 1.0
+    stall = 0
+    for _ in range(iterations):
+        if time.perf_counter() - t0 > time_limit:
+            break
+        red = cost + (lam[:, core.pair_agent] * use).sum(axis=0)
+        min_red = np.full(core.n_items, np.inf)
+        min_red[nonempty] = np.minimum.reduceat(red, starts[:-1][nonempty])
+        choose_u = ucost <= min_red
+        per_item = np.where(choose_u, ucost, min_red)
+        value = float((per_item * mult).sum() - (lam * cap).sum())
+        if value > best + 1e-9:
+            best, best_lam, stall = value, lam.copy(), 0
+        else:
+            stall += 1
+            if stall >= 10:
+                scale *= 0.5
+                stall = 0
+        # subgradient: usage of the chosen pairs minus capacity
+        arg = np.zeros(core.n_items, dtype=np.int64)
+        is_min = red <= min_red[core.pair_item] + 1e-12
+        first = np.flatnonzero(is_min)
+        first = first[np.r_[True, core.pair_item[first][1:] != core.pair_item[first][:-1]]]
+        arg[core.pair_item[first]] = first
+        chosen = np.flatnonzero(nonempty & ~choose_u)
+        g = -cap.copy()
+        for r in range(R):
+            np.add.at(g[r], core.pair_agent[arg[chosen]], use[r, arg[chosen]] * mult[chosen])
+        norm = float((g * g).sum())
+        if norm < 1e-12 or not math.isfinite(upper):
+            break
+        step = scale * max(upper - value, 1e-6 * max(1.0, abs(upper))) / norm
+        lam = np.maximum(0.0, lam + step * g)
+    return best, best_lam

@@ -475,10 +475,57 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
     n_cls = len(class_members)
 
     # ---- eligible pairs and their cost parts
-    item_l, agent_l = [], []
+    # ---- coach-dependent cost tables (small): sector by target combination, travel by
+    # location, language by language need; a pair's cost is three lookups
     eligible_count = np.zeros(n_cls, dtype=np.int64)
-    for c, mem in enumerate(class_members):
-        j = int(mem[0])
+    rep = np.array([int(m[0]) for m in class_members], dtype=np.int64)
+    cls_lat, cls_lon = np.full(n_cls, np.nan), np.full(n_cls, np.nan)
+    if n_cls:
+        cls_of = client_class[movable]
+        la, lo = lat[movable], lon[movable]
+        okc = ~(np.isnan(la) | np.isnan(lo))
+        cnt = np.bincount(cls_of[okc], minlength=n_cls)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cls_lat = np.where(cnt > 0, np.bincount(cls_of[okc], weights=la[okc], minlength=n_cls) / np.maximum(cnt, 1), np.nan)
+            cls_lon = np.where(cnt > 0, np.bincount(cls_of[okc], weights=lo[okc], minlength=n_cls) / np.maximum(cnt, 1), np.nan)
+    team_kind = [team_info[t][0] if t is not None else None for t in coach_team]
+    team_secs = [team_info[t][1] if t is not None else frozenset() for t in coach_team]
+    target_ids: dict[tuple, int] = {}
+    cls_target = np.array([target_ids.setdefault(targets[r], len(target_ids)) for r in rep], dtype=np.int64)
+    sector_tab = np.zeros((max(1, len(target_ids)), n_co), dtype=np.int64)
+    for tg, t_id in target_ids.items():
+        sector_tab[t_id] = [_sector_cost(tg, team_kind[i], team_secs[i], cfg) for i in range(n_co)]
+    loc_ids: dict[tuple, int] = {}
+    cls_loc = np.array([loc_ids.setdefault((round(float(a), 4), round(float(b), 4)) if a == a and b == b else (None, None), len(loc_ids))
+                        for a, b in zip(cls_lat, cls_lon)], dtype=np.int64)
+    locs = np.array([(np.nan, np.nan) if k[0] is None else k for k in loc_ids], dtype=float).reshape(-1, 2)
+    loc_km = np.zeros((max(1, len(locs)), n_co))
+    if len(locs) and n_co:
+        loc_km = np.nan_to_num(np.asarray(haversine_km(locs[:, :1], locs[:, 1:], coach_lat[None, :], coach_lon[None, :]), dtype=float), nan=0.0).reshape(len(locs), n_co)
+    travel_tab = np.rint(np.maximum(loc_km - w.travel_free_km, 0.0) * w.travel_per_km).astype(np.int64)
+    lang_ids: dict[tuple, int] = {(): 0}
+    cls_lang = np.array([lang_ids.setdefault(langs[r], len(lang_ids)) if needs_support[r] else 0 for r in rep], dtype=np.int64)
+    lang_tab = np.zeros((len(lang_ids), n_co), dtype=np.int64)
+    if w.language:
+        for lg, g in lang_ids.items():
+            if lg:
+                lang_tab[g] = [0 if set(lg) & coach_langs[i] else w.language for i in range(n_co)]
+
+    # ---- candidate pairs per eligibility signature (needs, municipality). At regional scale a
+    # class is eligible for 100-200 coaches; we keep its current coach, its K best coaches by
+    # the coach-dependent cost, and the K2 eligible coaches with the most room now (so load can
+    # flow out of overloaded caseloads). K = 0 keeps every eligible pair.
+    k_cand, k_room = cfg.candidates_per_client, cfg.room_candidates
+    cur_load = np.bincount(current[current >= 0], weights=points[current >= 0], minlength=n_co) if n_co else np.zeros(0)
+    room_rank = np.where(available & (cap_points > 0), cur_load / np.where(cap_points > 0, cap_points, 1), np.inf)
+    cls_cur = current[rep] if n_cls else np.zeros(0, dtype=np.int64)
+    sig_classes: dict[tuple, list[int]] = {}
+    for c, j in enumerate(rep.tolist()):
+        special = j in pin_of or j in forbid_by_client
+        sig_classes.setdefault(("client", j) if special else (int(need_mask[j]), client_muni[j]), []).append(c)
+    item_l, agent_l = [], []
+    for cls_list in sig_classes.values():
+        j = rep[cls_list[0]]
         mask = eligible_mask(need[j], client_muni[j]).copy()
         for k in forbid_by_client.get(j, ()):
             mask[k] = False
@@ -488,38 +535,41 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
             mask[:] = False
             mask[keep] = pinned_ok
         ag = np.flatnonzero(mask)
-        eligible_count[c] = len(ag)
-        item_l.append(np.full(len(ag), c, dtype=np.int64))
-        agent_l.append(ag)
+        cls_arr = np.array(cls_list, dtype=np.int64)
+        eligible_count[cls_arr] = len(ag)
+        if not k_cand or len(ag) <= k_cand + k_room + 1:
+            item_l.append(np.repeat(cls_arr, len(ag)))
+            agent_l.append(np.tile(ag, len(cls_arr)))
+            continue
+        static = sector_tab[cls_target[cls_arr]][:, ag] + travel_tab[cls_loc[cls_arr]][:, ag] + lang_tab[cls_lang[cls_arr]][:, ag]
+        best = ag[np.argpartition(static, k_cand, axis=1)[:, :k_cand]]
+        # coaches with room, rotated over the classes so that together they reach all of them
+        by_room = ag[np.argsort(room_rank[ag], kind="stable")]
+        under = by_room[room_rank[by_room] < 1.0]
+        pool = under if len(under) >= k_room else by_room[: max(k_room, len(under))]
+        offs = (np.arange(len(cls_arr))[:, None] * k_room + np.arange(k_room)[None, :]) % len(pool)
+        room = pool[offs]
+        cur = np.where(mask[np.maximum(cls_cur[cls_arr], 0)] & (cls_cur[cls_arr] >= 0), cls_cur[cls_arr], -1)[:, None]
+        cand = np.sort(np.hstack([best, room, cur]), axis=1)
+        keep = cand >= 0
+        keep[:, 1:] &= cand[:, 1:] != cand[:, :-1]
+        rows = np.broadcast_to(cls_arr[:, None], cand.shape)
+        item_l.append(rows[keep])
+        agent_l.append(cand[keep])
     pair_item = np.concatenate(item_l) if item_l else np.zeros(0, dtype=np.int64)
     pair_agent = np.concatenate(agent_l) if agent_l else np.zeros(0, dtype=np.int64)
-    rep = np.array([int(m[0]) for m in class_members], dtype=np.int64)
-    # class representative location: mean of members (identical postcode area)
-    cls_lat = np.array([np.nanmean(lat[m]) if not np.isnan(lat[m]).all() else np.nan for m in class_members])
-    cls_lon = np.array([np.nanmean(lon[m]) if not np.isnan(lon[m]).all() else np.nan for m in class_members])
+    order = np.lexsort((pair_agent, pair_item))
+    pair_item, pair_agent = pair_item[order], pair_agent[order]
     pr = rep[pair_item] if len(pair_item) else np.zeros(0, dtype=np.int64)
     cur_p = current[pr]
     voluntary = (cur_p >= 0) & ~forced_current[pr] & (pair_agent != cur_p)
     # what-if: only what must move moves, so a voluntary handover there outweighs any balance gain
     h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" else 1)
     handover = np.where(voluntary, h_cost, 0).astype(np.int64)
-    team_kind = [team_info[t][0] if t is not None else None for t in coach_team]
-    team_secs = [team_info[t][1] if t is not None else frozenset() for t in coach_team]
-    # sector cost by (target-sector combination, team): a small table, then one lookup per pair
-    target_ids: dict[tuple, int] = {}
-    cls_target = np.array([target_ids.setdefault(targets[r], len(target_ids)) for r in rep], dtype=np.int64)
-    table = np.zeros((max(1, len(target_ids)), n_co), dtype=np.int64)
-    for tg, t_id in target_ids.items():
-        table[t_id] = [_sector_cost(tg, team_kind[i], team_secs[i], cfg) for i in range(n_co)]
-    sector = table[cls_target[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
-    km = haversine_km(cls_lat[pair_item], cls_lon[pair_item], coach_lat[pair_agent], coach_lon[pair_agent]) if len(pair_item) else np.zeros(0)
-    km = np.nan_to_num(np.asarray(km, dtype=float), nan=0.0)
-    travel = np.rint(np.maximum(km - w.travel_free_km, 0.0) * w.travel_per_km).astype(np.int64)
-    language = np.zeros(len(pair_item), dtype=np.int64)
-    if w.language:
-        for p in np.flatnonzero(np.array([needs_support[r] for r in pr], dtype=bool)) if len(pr) else []:
-            if langs[pr[p]] and not (set(langs[pr[p]]) & coach_langs[pair_agent[p]]):
-                language[p] = w.language
+    sector = sector_tab[cls_target[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
+    km = loc_km[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0)
+    travel = travel_tab[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
+    language = lang_tab[cls_lang[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
     cost = handover + sector + travel + language
     mult = np.array([len(m) for m in class_members], dtype=np.int64)
     cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
@@ -542,6 +592,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         base_load=fixed_points,
         move_mask=voluntary,
         max_moves=max_h,
+        incumbent=_incumbent(pair_item, pair_agent, current[rep] if n_cls else np.zeros(0, dtype=np.int64), forced_current[rep] if n_cls else np.zeros(0, dtype=bool), mult),
         name=f"caseload/{mode}",
     )
     return CaseloadProblem(
@@ -557,6 +608,13 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         client_lat=lat, client_lon=lon, client_targets=targets,
         fingerprint=caseload_fingerprint(region),
     )
+
+
+def _incumbent(pair_item, pair_agent, cls_current, cls_forced, mult) -> np.ndarray:
+    """Quantity per pair of the current state: a class stays whole with its current coach
+    when that coach is still a (candidate) pair for it."""
+    stay = (pair_agent == cls_current[pair_item]) & ~cls_forced[pair_item]
+    return np.where(stay, mult[pair_item], 0).astype(np.int64)
 
 
 def lp_candidates(problem: CaseloadProblem, k: int) -> np.ndarray:

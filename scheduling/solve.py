@@ -29,7 +29,7 @@ from ortools.sat.python import cp_model
 
 from plein.progress import ProgressCallback, no_progress
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, evaluate
-from scheduling.lp import LPResult, solve_lp
+from scheduling.lp import LPResult, lagrangian_bound, solve_lp
 from scheduling.model import build_cpsat
 
 #: pairs up to which the whole problem goes to CP-SAT directly
@@ -54,6 +54,9 @@ class SolveOptions:
     polish_pairs: int = 20000
     #: share of the time the LNS gets before that hand-over
     lns_share: float = 0.35
+    #: beyond this many pairs the LP is skipped (it would not fit the time limit); the bound
+    #: then comes from a Lagrangian relaxation of the capacities (`lp.lagrangian_bound`)
+    lp_max_pairs: int = 200_000
 
 
 @dataclass
@@ -96,11 +99,96 @@ class SolveResult:
 
 
 # ---------------------------------------------------------------------------- start solution
-def greedy_start(core: AssignmentCore, lp: LPResult | None) -> np.ndarray:
+def flow_start(core: AssignmentCore) -> np.ndarray | None:
+    """Min-cost flow start for large problems (OR-Tools): the linear part of the problem with
+    the first resource (caseload points) as the flow unit. Items send their points to agents
+    at their cost per point; agents take at most their capacity; whatever finds no room goes
+    to an overflow arc at the unassigned cost. Flows are rounded down to whole units and the
+    rest is placed greedily. Balance and the second resource are left to the search."""
+    from ortools.graph.python import min_cost_flow
+
+    if core.n_pairs == 0 or core.unassigned_cost is None:
+        return None
+    pts = np.zeros(core.n_items, dtype=np.int64)
+    pts[core.pair_item] = core.usage[0]
+    if (pts <= 0).any():
+        return None
+    n, m = core.n_items, core.n_agents
+    sink = n + m
+    supply = core.multiplicity * pts
+    # costs per point, scaled to integers
+    scale = 1000
+    arc_cost = np.rint(core.pair_cost * scale / np.maximum(core.usage[0], 1)).astype(np.int64)
+    u_cost = np.rint(core.unassigned_cost * scale / pts).astype(np.int64)
+    tails = np.concatenate([core.pair_item, n + np.arange(m), np.arange(n)]).astype(np.int32)
+    heads = np.concatenate([n + core.pair_agent, np.full(m, sink), np.full(n, sink)]).astype(np.int32)
+    costs = np.concatenate([arc_cost, np.zeros(m, dtype=np.int64), u_cost])
+    sup = np.zeros(n + m + 1, dtype=np.int64)
+    sup[:n] = supply
+    sup[sink] = -int(supply.sum())
+    agent_cap = np.maximum(core.capacity[0], 0).astype(np.int64)
+    x = None
+    for _round in range(2):
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        caps = np.concatenate([supply[core.pair_item], agent_cap, supply])
+        smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), sup)
+        if smcf.solve() != smcf.OPTIMAL:
+            return None
+        flow = smcf.flows(np.arange(core.n_pairs, dtype=np.int32))
+        x = (flow // np.maximum(core.usage[0], 1)).astype(np.int64)
+        if core.n_resources < 2:
+            break
+        # the flow only knows points; where it breaks another limit (the client maximum), cut
+        # that agent's points in proportion and route once more
+        loads = agent_loads(core, x)
+        over = (loads[1:] > core.capacity[1:]).any(axis=0)
+        if not over.any():
+            break
+        ratio = np.min(np.where(loads[1:] > 0, core.capacity[1:] / np.maximum(loads[1:], 1), 1.0), axis=0)
+        agent_cap = np.where(over, np.floor(loads[0] * np.minimum(ratio, 1.0)), agent_cap).astype(np.int64)
+    # respect the other resources: trim agents over any capacity, then place the rest
+    loads = agent_loads(core, x)
+    for i in np.flatnonzero((loads > core.capacity).any(axis=0)):
+        for p in np.flatnonzero((core.pair_agent == i) & (x > 0))[::-1]:
+            while x[p] > 0 and (loads[:, i] > core.capacity[:, i]).any():
+                x[p] -= 1
+                loads[:, i] -= core.usage[:, p]
+    return greedy_start(core, None, x)
+
+
+def incumbent_start(core: AssignmentCore) -> np.ndarray:
+    """Keep everyone where they are, then shed units from agents over capacity (first the units
+    whose best alternative costs least extra), and place everything left over greedily."""
+    x = core.incumbent.astype(np.int64).copy()
+    loads = agent_loads(core, x)
+    over = np.flatnonzero((loads > core.capacity).any(axis=0))
+    if len(over):
+        best_alt = np.full(core.n_items, np.inf)
+        np.minimum.at(best_alt, core.pair_item, core.pair_cost.astype(float))
+        extra = best_alt[core.pair_item] - core.pair_cost  # <= 0 means moving is free
+        for i in over:
+            ps = np.flatnonzero((core.pair_agent == i) & (x > 0))
+            ps = ps[np.lexsort((-core.usage[0, ps], extra[ps]))]
+            for p in ps:
+                if not (loads[:, i] > core.capacity[:, i]).any():
+                    break
+                need_out = 0
+                for r in range(core.n_resources):
+                    excess = loads[r, i] - core.capacity[r, i]
+                    if excess > 0 and core.usage[r, p] > 0:
+                        need_out = max(need_out, -(-excess // core.usage[r, p]))
+                q = int(min(x[p], max(need_out, 1)))
+                x[p] -= q
+                loads[:, i] -= core.usage[:, p] * q
+    return greedy_start(core, None, x)
+
+
+def greedy_start(core: AssignmentCore, lp: LPResult | None, x0: np.ndarray | None = None) -> np.ndarray:
     """Round the LP down, then place each remaining unit on its cheapest fitting pair (by
     reduced cost when the LP is known, else by cost). Items are placed hardest first (largest
     usage, then fewest eligible pairs). Units that fit nowhere stay unassigned."""
-    x = np.zeros(core.n_pairs, dtype=np.int64)
+    x = np.zeros(core.n_pairs, dtype=np.int64) if x0 is None else x0.copy()
     if lp is not None and np.isfinite(lp.bound):
         x = np.floor(lp.x + 1e-6).astype(np.int64)
         score = lp.reduced_cost - 1e-3 * lp.x  # prefer the LP's own choice among equals
@@ -219,6 +307,22 @@ def _subcore(
     return sub, pmap, x[pmap]
 
 
+def _admissible(core: AssignmentCore, ev: Evaluation) -> bool:
+    """A solution the search may keep: within every capacity and the move cap (unassigned
+    units are allowed; they are priced). Guards against any model/evaluation mismatch."""
+    return not ev.overload.any() and (core.max_moves is None or ev.moves <= core.max_moves)
+
+
+def _trivial_bound(core: AssignmentCore) -> int:
+    """Every unit at its cheapest option (a pair or staying unassigned), capacities ignored."""
+    best = np.full(core.n_items, np.inf)
+    np.minimum.at(best, core.pair_item, core.pair_cost.astype(float))
+    if core.unassigned_cost is not None:
+        best = np.minimum(best, core.unassigned_cost)
+    best[~np.isfinite(best)] = 0
+    return int((best * core.multiplicity).sum())
+
+
 def _big_m(core: AssignmentCore) -> int:
     return int(max(1, np.abs(core.pair_cost).max(initial=1)) * 10 + 1000)
 
@@ -276,10 +380,34 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
         return deadline - time.perf_counter()
 
     cb(0.0, 1.0, "LP bound (HiGHS)")
-    lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, 0.4 * options.time_limit))
-    lp_seconds = lp.seconds
-    bound = lp.integer_bound if np.isfinite(lp.bound) else -math.inf
-    x = greedy_start(core, lp)
+    lp: LPResult | None = None
+    bound = -math.inf
+    lp_seconds = 0.0
+    if core.n_pairs <= options.lp_max_pairs:
+        lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, 0.4 * options.time_limit))
+        lp_seconds = lp.seconds
+        if np.isfinite(lp.bound):
+            bound = lp.integer_bound
+    x = greedy_start(core, lp) if lp is not None and np.isfinite(lp.bound) else None
+    if core.incumbent is not None:
+        x_inc = incumbent_start(core)
+        if x is None or evaluate(core, x_inc).objective < evaluate(core, x).objective:
+            x = x_inc
+    if lp is None:
+        x_flow = flow_start(core)
+        if x_flow is not None and (x is None or evaluate(core, x_flow).objective < evaluate(core, x).objective):
+            x = x_flow
+    if x is None:
+        x = greedy_start(core, None)
+    if lp is None:
+        t_lag = time.perf_counter()
+        cb(0.05, 1.0, "Lagrangian bound")
+        lag, _ = lagrangian_bound(core, float(evaluate(core, x).objective), time_limit=max(1.0, 0.12 * options.time_limit))
+        lp_seconds = time.perf_counter() - t_lag
+        if math.isfinite(lag):
+            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag))))
+    if not np.isfinite(bound):
+        bound = _trivial_bound(core)
     ev = evaluate(core, x)
     history = [(time.perf_counter() - t0, ev.objective)]
     result = SolveResult(x=x, evaluation=ev, bound=bound, status="feasible", seconds=0.0, lp_seconds=lp_seconds, lp=lp, history=history)
@@ -320,7 +448,7 @@ def _whole(core, x, ev, bound, options, limit, cb, result, at):
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         x2 = built.values(solver)
         ev2 = evaluate(core, x2)
-        if ev2.objective < ev.objective:
+        if _admissible(core, ev2) and ev2.objective < ev.objective:
             x, ev = x2, ev2
             result.improvements += 1
         bound = max(bound, int(math.ceil(solver.best_objective_bound - 1e-6)))
@@ -340,9 +468,10 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
     # wide neighbourhoods: many agents, but each freed unit only to its few best pairs by
     # reduced cost; they make the longer exchange chains the small exact ones cannot see
     k_wide = int(np.clip(round(150 / items_per_agent), 3, m))
-    allowed = None
     if lp is not None and np.isfinite(lp.bound):
         allowed = _best_pairs(core, lp.reduced_cost, 3)
+    else:
+        allowed = _best_pairs(core, core.pair_cost.astype(float), 3)
     sub_time = 0.25
     work = 0.0
     budget = options.work_budget if options.work_budget is not None else options.time_limit
@@ -399,7 +528,7 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
                 x2 = x.copy()
                 x2[pmap] = new
                 ev2 = evaluate(core, x2)
-                if ev2.objective < ev.objective or (ev2.objective == ev.objective and ev2.feasible and not ev.feasible):
+                if _admissible(core, ev2) and ev2.objective < ev.objective:
                     x, ev = x2, ev2
                     result.improvements += 1
                     result.history.append((time.perf_counter() - t0, ev.objective))

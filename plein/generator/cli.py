@@ -78,8 +78,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Generate a demo Werkplein region (Zutphen, Lochem, Bronckhorst): coaches, clients,
         vacancies and a history with oracle probabilities; deterministic by seed.
 
-        Writes into the database (replacing its region tables) and, with --out, into files in
-        the import format."""
+        Writes into the database (replacing its region tables); --out also writes files.
+        """
         from rich.console import Console
         from rich.table import Table
 

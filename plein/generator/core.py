@@ -15,7 +15,6 @@ reference date) gives identical frames. See docs/generator.md for the process in
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +91,6 @@ POINTS_BENEFIT = np.array([1.0, 1.5, 1.0])
 POINTS_RUNG = {1: 1.6, 2: 1.4, 3: 1.2, 4: 1.0, 5: 0.9, 6: 0.7, 0: 1.3}
 POINTS_COMPLEXITY = np.array([0.0, 1.0, 1.3, 1.7])
 CLIENTS_PER_COACH = 120
-DAY = 1
 YEAR = 365
 
 
@@ -166,12 +164,20 @@ def _ids(prefix: str, n: int, width: int | None = None) -> np.ndarray:
     return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
 
 
+def _unique(a: np.ndarray) -> np.ndarray:
+    """Sorted unique values of an integer array (sort-based: numpy 2.4's hash-based
+    `np.unique` is an order of magnitude slower on millions of int64 keys)."""
+    s = np.sort(np.asarray(a))
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
 def _split_lists(owner: np.ndarray, values: np.ndarray, n: int) -> list[list]:
     """Group `values` by integer `owner` (0..n-1) into n Python lists, keeping value order."""
     order = np.argsort(owner, kind="stable")
-    counts = np.bincount(owner, minlength=n)
-    parts = np.split(np.asarray(values, dtype=object)[order], np.cumsum(counts)[:-1])
-    return [p.tolist() for p in parts]
+    ends = np.cumsum(np.bincount(owner, minlength=n)).tolist()
+    flat = np.asarray(values, dtype=object)[order].tolist()
+    starts = [0] + ends[:-1]
+    return [flat[a:b] for a, b in zip(starts, ends)]
 
 
 def _expand_csr(rows: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +236,7 @@ def generate_region(
     cb(1, steps, "clients")
     clients = gen.clients()
     cb(2, steps, "employers and vacancies")
-    employers, vacancies = gen.labour_market(clients)
+    employers, vacancies = gen.labour_market()
     cb(3, steps, "ladder history")
     ladder = gen.ladder(clients)
     cb(4, steps, "coaches and caseloads")
@@ -249,6 +255,11 @@ def generate_region(
 
 
 class _Generator:
+    """One generation run. The stages run in this order, each with its own random stream:
+    clients -> labour market (employers, vacancies, sector demand) -> ladder history and
+    oracle -> staff (status, teams, coaches, capacities, current coaches, absences) ->
+    assignment history -> placement history and oracle -> frames."""
+
     def __init__(self, n: int, tax: TaxonomyArrays, ref: int, muni_rows, streams) -> None:
         self.n = n
         self.tax = tax
@@ -356,8 +367,9 @@ class _Generator:
         years = np.round(np.clip(np.minimum(years, cap), 0.5, None) * 2) / 2
         # one entry per (client, occupation)
         key = client.astype(np.int64) * tax.n_occupations + occ
-        _, first = np.unique(key, return_index=True)
-        first.sort()
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        first = np.sort(order[np.r_[True, ks[1:] != ks[:-1]]] if len(ks) else order)
         return client[first], occ[first], years[first]
 
     def _targets(self, hist_client, hist_occ, newcomer):
@@ -431,7 +443,7 @@ class _Generator:
         skills.append(noise_skill)
         c = np.concatenate(clients).astype(np.int64)
         s = np.concatenate(skills).astype(np.int64)
-        key = np.unique(c * len(tax.skill_labels) + s)
+        key = _unique(c * len(tax.skill_labels) + s)
         return key // len(tax.skill_labels), key % len(tax.skill_labels)
 
     def _languages(self, dutch, migration, newcomer, education) -> list:
@@ -480,7 +492,7 @@ class _Generator:
 
     # ----------------------------------------------------------------------------- labour market
 
-    def labour_market(self, c: _Clients) -> tuple[dict, dict]:
+    def labour_market(self) -> tuple[dict, dict]:
         rng, n, tax = self.rng_labour, self.n, self.tax
         n_emp = max(40, n // 25)
         sector_demand = np.bincount(tax.occ_sector, weights=tax.vacancy_weight, minlength=self.n_sectors)
@@ -501,7 +513,7 @@ class _Generator:
                          municipality=emp_muni, lat=emp_lat, lon=emp_lon)
 
         # vacancies: past ones (closed) spread over four years, plus the ones open now
-        n_closed = max(30, int(round(0.6 * n)))
+        n_closed = max(30, int(round(0.7 * n)))
         n_open = max(20, int(round(0.03 * n)))
         n_vac = n_closed + n_open
         occ = _weighted(rng, tax.vacancy_weight, n_vac)
@@ -533,12 +545,12 @@ class _Generator:
         drivers = np.char.startswith(isco.astype("U4"), "83")
         requires_licence = drivers | (rng.random(n_vac) < np.where(np.isin(sector, [codes.index(s) for s in ("care", "technical") if s in codes]), 0.3, 0.08))
         hours = np.array([16, 20, 24, 32, 36, 38, 40])[_weighted(rng, np.array([0.08, 0.1, 0.14, 0.2, 0.18, 0.1, 0.2]), n_vac)]
-        # minimum Dutch level: higher for care and office work, often none for production
-        dutch_table = np.array([[0.35, 0.0, 0.0, 0.25, 0.30, 0.10, 0.0, 0.0],  # generic: none, -, A2.. (index into DUTCH+none)
-                                [0.05, 0.0, 0.0, 0.15, 0.50, 0.30, 0.0, 0.0]])  # care, business, ict
+        # minimum Dutch level: none / A2 / B1 / B2, higher for care and office work
+        dutch_choice = np.array([-1, DUTCH.index("A2"), DUTCH.index("B1"), DUTCH.index("B2")])
+        dutch_table = np.array([[0.35, 0.25, 0.30, 0.10],   # other sectors
+                                [0.05, 0.15, 0.50, 0.30]])  # care, business services, ICT
         high_lang = np.isin(sector, [codes.index(s) for s in ("care", "business_services", "ict") if s in codes]).astype(int)
-        dl = _draw(rng, high_lang, dutch_table)  # 0 = no requirement, else index into DUTCH (A2=2, B1=3, B2=4)
-        min_dutch = np.where(dl == 0, -1, dl - 1)
+        min_dutch = dutch_choice[_draw(rng, high_lang, dutch_table)]
         supported = rng.random(n_vac) < np.where(np.isin(sector, [codes.index(s) for s in ("cleaning", "manufacturing", "agriculture", "hospitality") if s in codes]), 0.12, 0.04)
         positions = 1 + _weighted(rng, np.array([0.72, 0.16, 0.07, 0.03, 0.02]), n_vac)
         cert_map = {"logistics": "heftruck", "construction": "VCA", "technical": "VCA", "hospitality": "HACCP"}
@@ -581,7 +593,9 @@ class _Generator:
         lo = np.maximum(c.intake, ref - 4 * YEAR)
         hi = np.where(c.benefit == WW, np.minimum(ref - YEAR, c.intake + 600), ref - YEAR)
         has_snap = (hi >= lo) & (r <= 4)
-        as_of = np.where(has_snap, lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64), -1)
+        # skewed towards the start of the allowed span, so snapshots spread over the years
+        # (intakes themselves are recent-heavy) and time-based splits have data on both sides
+        as_of = np.where(has_snap, lo + np.floor(rng.random(n) ** 2 * (hi - lo + 1)).astype(np.int64), -1)
         s_idx = np.flatnonzero(has_snap)
         months = (as_of[s_idx] - c.intake[s_idx]) / 30.4375
         edu_rank = np.where(c.education == len(EDUCATION) - 1, -1, c.education)
@@ -604,7 +618,7 @@ class _Generator:
         measured = ~((c.intake > ref - 120) & (rng.random(n) < 0.35))
         intake_rung = r.copy()
         before = has_snap & (as_of > c.intake)
-        drift = _weighted(rng, np.array([0.15, 0.55, 0.30]), n) - 1  # +1: fell since, -1: rose since
+        drift = _weighted(rng, np.array([0.30, 0.55, 0.15]), n) - 1  # -1: rose since intake, +1: fell since
         intake_rung[before] = np.clip(r[before] + drift[before], 1, 6)
         m = np.flatnonzero(measured)
         ev_client.append(m), ev_day.append(c.intake[m]), ev_rung.append(intake_rung[m])
@@ -799,7 +813,7 @@ class _Generator:
         ok_coach = staff["active"].copy()
         key = (team * 64 + req) * 16 + c.municipality
         groups = []
-        for g in np.unique(key[todo]):
+        for g in _unique(key[todo]):
             members = np.flatnonzero(todo & (key == g))
             t, rq, mu = g // 1024, (g // 16) % 64, g % 16
             elig = ok_coach & (staff["team"] == t) & ((staff["spec"] & rq) == rq) & staff["serves"][:, mu]
@@ -863,6 +877,7 @@ class _Generator:
         # clients with a current coach
         has = np.flatnonzero(coach >= 0)
         n_prev = _weighted(rng, np.array([0.65, 0.28, 0.07]), len(has))
+        n_prev[ref - c.intake[has] < 30] = 0  # too recent for a change of coach
         span = np.maximum(ref - c.intake[has], 1)
         # switch days: sorted uniform points in (intake, ref)
         u = np.sort(rng.random((len(has), 2)), axis=1)
@@ -893,6 +908,10 @@ class _Generator:
                     coaches[q] = int(tm_q[tm_q != gone][0]) if (tm_q != gone).any() else int(coach[i])
                 elif starts[q + 1] > gone_day:  # the departure ended this assignment
                     starts[q + 1] = gone_day
+            # a "switch" to the same coach is no switch: merge it into the previous assignment
+            keep = [0] + [q for q in range(1, len(coaches)) if coaches[q] != coaches[q - 1]]
+            starts = [starts[q] for q in keep]
+            coaches = [coaches[q] for q in keep]
             for q in range(len(starts)):
                 cl.append(i)
                 co.append(coaches[q])
@@ -932,7 +951,7 @@ class _Generator:
         outcome stages drawn from it; proposals for the currently open vacancies."""
         rng, n, tax = self.rng_place, self.n, self.tax
         closed = np.flatnonzero(~v["is_open"])
-        k = 3 + rng.poisson(5.0, len(closed))
+        k = 2 + rng.poisson(4.0, len(closed))
         slot_vac = np.repeat(closed, k)
         S = len(slot_vac)
         # groups of clients by past occupation and by target sector
@@ -964,30 +983,35 @@ class _Generator:
             if not len(todo):
                 break
         ok = cand >= 0
-        pairs = np.unique(slot_vac[ok].astype(np.int64) * n + cand[ok])
+        pairs = _unique(slot_vac[ok].astype(np.int64) * n + cand[ok])
         pv, pc = pairs // n, pairs % n
         P = len(pv)
 
         # pair features, all observable: skills, experience, distance, rung, language, licence, hours
         skill_n = len(tax.skill_labels)
-        from scipy import sparse
+        # skill overlaps: each (pair, vacancy skill) looked up in the sorted client-skill keys
+        client_keys = c.skill_client.astype(np.int64) * skill_n + c.skill_id  # sorted (see _skills)
 
-        C = sparse.csr_matrix((np.ones(len(c.skill_client)), (c.skill_client, c.skill_id)), shape=(n, skill_n))
-        VE = sparse.csr_matrix((np.ones(len(v["ess_pos"])), (v["ess_pos"], v["ess_sk"])), shape=(v["n"], skill_n))
-        VO = sparse.csr_matrix((np.ones(len(v["opt_pos"])), (v["opt_pos"], v["opt_sk"])), shape=(v["n"], skill_n))
-        ess_hit = np.asarray(C[pc].multiply(VE[pv]).sum(axis=1)).ravel()
-        opt_hit = np.asarray(C[pc].multiply(VO[pv]).sum(axis=1)).ravel()
-        ess_tot = np.diff(VE.indptr)[pv]
-        opt_tot = np.diff(VO.indptr)[pv]
+        def overlap(vac_pos: np.ndarray, vac_skill: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(vac_pos, minlength=v["n"]))]).astype(np.int64)
+            pair, skill = _expand_csr(pv, indptr, vac_skill)
+            keys = pc[pair].astype(np.int64) * skill_n + skill
+            loc = np.minimum(np.searchsorted(client_keys, keys), max(len(client_keys) - 1, 0))
+            hit = (client_keys[loc] == keys) if len(client_keys) else np.zeros(len(keys), dtype=bool)
+            return np.bincount(pair, weights=hit, minlength=P), np.diff(indptr)[pv]
+
+        ess_hit, ess_tot = overlap(v["ess_pos"], v["ess_sk"])
+        opt_hit, opt_tot = overlap(v["opt_pos"], v["opt_sk"])
         ess_share = np.where(ess_tot > 0, ess_hit / np.maximum(ess_tot, 1), 0.0)
         opt_share = np.where(opt_tot > 0, opt_hit / np.maximum(opt_tot, 1), 0.0)
+        # years of experience in the vacancy's occupation: look the (client, occupation) key up
+        # in the sorted work-history keys
         hk = c.hist_client.astype(np.int64) * tax.n_occupations + c.hist_occ
         hk_order = np.argsort(hk)
         pk = pc.astype(np.int64) * tax.n_occupations + v["occ"][pv]
-        loc = np.searchsorted(hk[hk_order], pk)
-        loc = np.minimum(loc, len(hk) - 1) if len(hk) else loc
-        exp_years = np.where(len(hk) and True, 0.0, 0.0) * np.ones(P)
+        exp_years = np.zeros(P)
         if len(hk):
+            loc = np.minimum(np.searchsorted(hk[hk_order], pk), len(hk) - 1)
             found = hk[hk_order][loc] == pk
             exp_years = np.where(found, c.hist_years[hk_order][loc], 0.0)
         dist = d.haversine_km(c.lat[pc], c.lon[pc], v["lat"][pv], v["lon"][pv])
@@ -1054,7 +1078,7 @@ class _Generator:
         ov = np.repeat(open_idx, kk)
         oc = rng.integers(0, n, len(ov))
         keep = c.intake[oc] <= v["open_day"][ov]
-        key = np.unique(ov[keep].astype(np.int64) * n + oc[keep])
+        key = _unique(ov[keep].astype(np.int64) * n + oc[keep])
         ov, oc = key // n, key % n
         oday = np.minimum(v["open_day"][ov] + rng.integers(1, 10, len(ov)), self.ref)
         for name, arr in (("client", oc), ("vacancy", ov), ("day", oday)):

@@ -134,7 +134,7 @@ def ladder_probabilities(rung: np.ndarray, eta_rise: np.ndarray, eta_paid_given_
 
 # --------------------------------------------------------------------------- matching
 
-HIRE_INTERCEPT = -2.80
+HIRE_INTERCEPT = -2.90
 HIRE_ESSENTIAL = 2.60  # times the share of the vacancy's essential skills the client has
 HIRE_OPTIONAL = 0.80  # times the share of its optional skills
 HIRE_EXPERIENCE = 0.55  # times log(1 + years in the vacancy's occupation)

@@ -6,7 +6,8 @@
 
 - ``vacancy_weight``: relative demand for the occupation. From real job-offer counts
   (``job_offers_by_occupation.parquet``, column ``total_job_offers_global``, joined by URI then
-  by label) when given, else the taxonomy's authored ``demand_weights`` (builtin), else 1.
+  by label) when given, else the taxonomy's authored ``demand_weights`` (builtin), else
+  ``CLIENT_ISCO_FACTOR`` of the occupation's ISCO major group.
 - ``client_weight``: how likely a Werkplein client worked in the occupation:
   ``sqrt(vacancy_weight) * CLIENT_ISCO_FACTOR[ISCO major group]``. Werkplein clients come far
   more often from elementary, service, operator and craft occupations than from professional
@@ -114,12 +115,12 @@ def build_arrays(taxonomy, job_offers=None) -> TaxonomyArrays:
     elif getattr(taxonomy, "demand_weights", None):
         vacancy_weight = np.array([float(taxonomy.demand_weights.get(lab, 1.0)) for lab in labels])
         source = "authored builtin demand weights"
-    else:
-        vacancy_weight = np.ones(n_occ)
-        source = "uniform (no job offers given)"
-
     major = np.array([str(c)[:1] if isinstance(c, str) and c else "9" for c in occ["isco_code"].tolist()], dtype=object)
     factor = np.array([CLIENT_ISCO_FACTOR.get(m, 1.0) for m in major])
+    if job_offers is None and not getattr(taxonomy, "demand_weights", None):
+        # no demand information: vacancies reaching a Werkplein follow the ISCO major groups
+        vacancy_weight = factor.copy()
+        source = "ISCO major-group weights (no job offers given)"
     # every occupation keeps a small chance, so clients also come from occupations without offers
     base = np.sqrt(vacancy_weight + 0.05 * max(vacancy_weight.mean(), 1e-9))
     client_weight = base * factor

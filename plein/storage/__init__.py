@@ -14,7 +14,7 @@ Public API (other packages use only these names):
 """
 
 from plein.storage.codec import read_file, write_file
-from plein.storage.engine import get_engine, session_scope
+from plein.storage.engine import get_engine, session_scope, write_transaction
 from plein.storage.importer import (
     ImportReport,
     ImportValidationError,
@@ -44,6 +44,7 @@ __all__ = [
     "save_region",
     "validate_frame",
     "write_file",
+    "write_transaction",
     "AuditEntry",
     "Job",
     "Proposal",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from json.encoder import encode_basestring
 from collections.abc import Callable
 
 import pandas as pd
@@ -34,14 +35,21 @@ BATCH_ROWS = 5_000
 Progress = Callable[[float, float, str], None]
 
 
-def _json(v) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def _json_strings(v: list[str]) -> str:
+    """A list of strings as JSON, with the C string encoder and no per-call encoder set-up
+    (json.dumps with options builds a new encoder for every value)."""
+    return "[" + ",".join(map(encode_basestring, v)) + "]"
 
 
 def _column_values(col: schema.Column, s: pd.Series, dialect: str) -> list:
     values = codec.python_values(col, s)
-    if col.kind in ("list", "history"):
-        return [_json(v) for v in values]
+    if col.kind == "list":
+        return [_json_strings(v) for v in values]
+    if col.kind == "history":
+        return [_ENCODER.encode(v) for v in values]
     if dialect == "sqlite":
         if col.kind == "date":
             return [None if v is None else v.isoformat() for v in values]
@@ -72,8 +80,12 @@ def write_rows(
     message: str,
     done0: float = 0,
     total: float | None = None,
+    fresh: bool = False,
 ) -> None:
-    """Upsert the typed rows of `df` (all schema columns) into `entity` on `conn`."""
+    """Upsert the typed rows of `df` (all schema columns) into `entity` on `conn`.
+
+    `fresh`: the table was emptied in this transaction, so plain inserts (and on PostgreSQL a
+    COPY straight into the table) suffice."""
     if not len(df):
         return
     t = schema.table(entity)
@@ -83,8 +95,10 @@ def write_rows(
     rows = list(zip(*columns))
     total = total if total is not None else len(rows)
     col_list = ", ".join(_q(n) for n in names)
-    conflict = _conflict_clause(t, update_columns)
-    if dialect == "sqlite":
+    conflict = "" if fresh else _conflict_clause(t, update_columns)
+    if dialect == "postgresql" and fresh:
+        _copy(conn, entity, names, rows, progress, message, done0, total)
+    elif dialect == "sqlite":
         sql = f"INSERT INTO {_q(entity)} ({col_list}) VALUES ({', '.join('?' for _ in names)}) {conflict}"
         for start in range(0, len(rows), BATCH_ROWS):
             conn.exec_driver_sql(sql, rows[start : start + BATCH_ROWS])
@@ -108,3 +122,13 @@ def _copy_upsert(conn, entity, names, rows, conflict, progress, message, done0, 
                 progress(done0 + min(start + BATCH_ROWS, len(rows)), total, message)
         cur.execute(f"INSERT INTO {_q(entity)} ({col_list}) SELECT {col_list} FROM {_q(stage)} {conflict}")
         cur.execute(f"DROP TABLE {_q(stage)}")
+
+
+def _copy(conn, entity, names, rows, progress, message, done0, total) -> None:
+    col_list = ", ".join(_q(n) for n in names)
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY {_q(entity)} ({col_list}) FROM STDIN") as copy:
+            for start in range(0, len(rows), BATCH_ROWS):
+                for row in rows[start : start + BATCH_ROWS]:
+                    copy.write_row(row)
+                progress(done0 + min(start + BATCH_ROWS, len(rows)), total, message)

@@ -77,7 +77,24 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # "BEGIN IMMEDIATE" (see write_transaction) takes the write lock at once
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction that reads and then writes (imports, region saves, migrations).
+
+    On SQLite it takes the write lock when it begins (``BEGIN IMMEDIATE``): a concurrent writer
+    then waits (busy_timeout) for the whole transaction instead of failing halfway with
+    "database is locked" when its read snapshot turns stale. On PostgreSQL it is a plain
+    transaction (row locks and ON CONFLICT handle concurrency)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
 
 
 @contextmanager

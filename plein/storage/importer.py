@@ -31,6 +31,7 @@ from plein.region import Region
 from plein.settings import get_settings
 from plein.storage import bulk, codec
 from plein.storage._gc import gc_paused
+from plein.storage.engine import write_transaction
 from plein.storage.tables import sql_table
 from plein.storage.validation import ValidationIssue, errors_only, validate_frame, validate_rows, warnings_only
 
@@ -75,6 +76,14 @@ class ImportReport:
     warnings: list[ValidationIssue] = field(default_factory=list)
     seconds: float = 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for the API)."""
+        return {
+            "entity": self.entity, "source": self.source, "rows": self.rows, "inserted": self.inserted,
+            "updated": self.updated, "unchanged": self.unchanged, "seconds": round(self.seconds, 3),
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
     def __str__(self) -> str:
         text = (
             f"{self.source} -> {self.entity}: {self.rows} rows, {self.inserted} inserted, "
@@ -90,7 +99,7 @@ class ImportReport:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_taxonomy(data_dir: str) -> Any:
+def _load_taxonomy(data_dir: str, stamp: float) -> Any:
     try:
         from plein.taxonomy import Taxonomy
     except ImportError:
@@ -102,7 +111,11 @@ def resolve_taxonomy(taxonomy: Any = AUTO) -> Any:
     """``"auto"``: the installed taxonomy (`Taxonomy.load()`, cached per data folder) when the
     taxonomy package is present, else None; otherwise `taxonomy` itself (None: no resolution)."""
     if isinstance(taxonomy, str) and taxonomy == AUTO:
-        return _load_taxonomy(str(get_settings().data_dir))
+        data_dir = get_settings().data_dir
+        folder = data_dir / "taxonomy"
+        # the folder's modification time: a taxonomy imported meanwhile is picked up
+        stamp = folder.stat().st_mtime if folder.is_dir() else 0.0
+        return _load_taxonomy(str(data_dir), stamp)
     return taxonomy
 
 
@@ -110,10 +123,21 @@ def resolve_taxonomy(taxonomy: Any = AUTO) -> Any:
 # references
 
 
-def _ids(conn: Connection, table_name: str) -> set:
+#: up to this many distinct values, look them up with IN (...) rather than reading every id
+SMALL_LOOKUP = 1_000
+
+
+def _ids(conn: Connection, table_name: str, wanted: set | None = None) -> set:
+    """The ids of `table_name` (all, or those among `wanted` when that set is small: a single
+    API create must not read 100k client ids)."""
     t = schema.table(table_name)
-    tbl = sql_table(table_name)
-    return set(conn.execute(sa.select(tbl.c[t.key[0]])).scalars())
+    column = sql_table(table_name).c[t.key[0]]
+    query = sa.select(column)
+    if wanted is not None and len(wanted) <= SMALL_LOOKUP:
+        if not wanted:
+            return set()
+        query = query.where(column.in_(sorted(wanted)))
+    return set(conn.execute(query).scalars())
 
 
 def check_references(
@@ -126,14 +150,15 @@ def check_references(
     `pending`: keys of `entity` being imported in the same go (a reference to itself is fine)."""
     t = schema.table(entity)
     issues: list[ValidationIssue] = []
-    cache: dict[str, set] = {}
     for col in t.columns:
         if not col.ref or col.name not in values:
             continue
-        if col.ref not in cache:
-            cache[col.ref] = _ids(conn, col.ref) | (pending or set() if col.ref == entity else set())
-        known = cache[col.ref]
         column = values[col.name]
+        if col.kind == "list":
+            wanted = {v for cell in column.tolist() for v in (cell or [])}
+        else:
+            wanted = set(column.dropna().astype(object).tolist())
+        known = _ids(conn, col.ref, wanted) | (pending or set() if col.ref == entity else set())
         if col.kind == "list":
             for i, cell in enumerate(column.tolist()):
                 missing = [v for v in cell or [] if v not in known]
@@ -144,7 +169,9 @@ def check_references(
                     ))
         else:
             present = column.notna().to_numpy()
-            missing = present & ~column.isin(known).to_numpy()
+            # isin on an object column hashes; on the Arrow string dtype it converts the whole
+            # (large) id set value by value.
+            missing = present & ~column.astype(object).isin(known).to_numpy()
             for i in np.flatnonzero(missing):
                 v = column.iat[i]
                 issues.append(ValidationIssue(
@@ -153,12 +180,14 @@ def check_references(
     return issues
 
 
-def _derive_from_database(conn: Connection, entity: str, clean: pd.DataFrame) -> pd.DataFrame:
-    """Defaults that need other tables: a coach's office coordinates default to the first
-    municipality the coach serves."""
+def _derive_from_database(conn: Connection, entity: str, clean: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Defaults that need other tables: a coach's office coordinates default to those of the
+    first municipality the coach serves. `rows`: only these (a boolean mask)."""
     if entity != "coaches" or not len(clean):
         return clean
     need = clean["lat"].isna() & clean["lon"].isna() & clean["municipalities"].map(bool)
+    if rows is not None:
+        need &= rows
     if not need.any():
         return clean
     m = sql_table("municipalities")
@@ -177,8 +206,11 @@ def _derive_from_database(conn: Connection, entity: str, clean: pd.DataFrame) ->
 
 
 @_bulk
-def read_table(conn_or_engine: Connection | Engine, entity: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """A whole entity table as a typed frame, ordered by key."""
+def read_table(
+    conn_or_engine: Connection | Engine, entity: str, columns: list[str] | None = None, where=None
+) -> pd.DataFrame:
+    """An entity table (`where`: an optional SQLAlchemy condition) as a typed frame, ordered by
+    key (code-point order, the same on every backend)."""
     t = schema.table(entity)
     tbl = sql_table(entity)
     names = columns or t.names
@@ -186,7 +218,9 @@ def read_table(conn_or_engine: Connection | Engine, entity: str, columns: list[s
     # per column instead of one per cell: several times faster for large tables).
     json_cols = [n for n in names if t.column(n).kind in ("list", "history")]
     selected = [sa.cast(tbl.c[n], sa.Text).label(n) if n in json_cols else tbl.c[n] for n in names]
-    query = sa.select(*selected).order_by(*(tbl.c[k] for k in t.key))
+    query = sa.select(*selected)
+    if where is not None:
+        query = query.where(where)
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -198,7 +232,13 @@ def read_table(conn_or_engine: Connection | Engine, entity: str, columns: list[s
             i = names.index(n)
             columns_data[i] = _decode_json_column(columns_data[i])
         rows = list(zip(*columns_data))
-    return codec.frame_from_rows(entity, rows, names)
+    frame = codec.frame_from_rows(entity, rows, names)
+    keys = [k for k in t.key if k in names]
+    if keys and len(frame):
+        # Sorted here rather than in SQL: PostgreSQL orders text by its locale, SQLite by code
+        # point; pandas gives the same order on both.
+        frame = frame.sort_values(keys, kind="stable", ignore_index=True)
+    return frame
 
 
 def _decode_json_column(texts: list) -> list:
@@ -225,7 +265,15 @@ def _changes(conn: Connection, entity: str, clean: pd.DataFrame, given: list[str
     n = len(clean)
     key_cols = list(t.key)
     compare = [c for c in given if c not in t.key]
-    stored = read_table(conn, entity, key_cols + compare)
+    where = None
+    if 0 < n <= SMALL_LOOKUP:
+        tbl = sql_table(entity)
+        keys = list(clean[key_cols].itertuples(index=False, name=None))
+        if len(key_cols) == 1:
+            where = tbl.c[key_cols[0]].in_([k[0] for k in keys])
+        else:
+            where = sa.tuple_(*(tbl.c[k] for k in key_cols)).in_(keys)
+    stored = read_table(conn, entity, key_cols + compare, where=where)
     if not len(stored):
         return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
     stored_pos = {k: i for i, k in enumerate(stored[key_cols].itertuples(index=False, name=None))}
@@ -275,16 +323,19 @@ def import_frame(
     errors = errors_only(issues)
     warnings = warnings_only(issues)
     given = clean.attrs.get("given_columns", t.names)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         errors += check_references(conn, entity, validated.references, validated.row_numbers, source)
         if errors:
             order = {c: i for i, c in enumerate(t.names)}
             errors.sort(key=lambda e: (e.row is not None, e.row or 0, order.get(e.column or "", len(order))))
             raise ImportValidationError(errors, entity, source, warnings)
-        clean = _derive_from_database(conn, entity, clean)
-        if entity == "coaches":
-            given = list(dict.fromkeys([*given, "lat", "lon"])) if "municipalities" in given else given
+        # Defaults from other tables: where the input has the column (blank cells mean
+        # "default"), for every row; otherwise only for new rows, leaving stored values alone.
+        if {"lat", "lon"} & set(given):
+            clean = _derive_from_database(conn, entity, clean)
         is_new, changed = _changes(conn, entity, clean, given)
+        if not {"lat", "lon"} & set(given):
+            clean = _derive_from_database(conn, entity, clean, rows=is_new)
         write = is_new | changed
         update_cols = [c for c in given if c not in t.key]
         total = int(write.sum())
@@ -377,9 +428,14 @@ def save_region(engine: Engine, region: Region, progress: ProgressCallback | Non
         done += len(df)
     if errors:
         raise ImportValidationError(errors, "region", "region")
-    with engine.begin() as conn:
-        for name in reversed(list(schema.TABLES)):
-            conn.execute(sa.delete(sql_table(name)))
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            # one TRUNCATE of all region tables: no per-row delete and foreign-key work
+            names = ", ".join(f'"{name}"' for name in schema.TABLES)
+            conn.execute(sa.text(f"TRUNCATE {names}"))
+        else:
+            for name in reversed(list(schema.TABLES)):
+                conn.execute(sa.delete(sql_table(name)))
         for name, clean in cleaned.items():
             refs = {c.name: clean[c.name] for c in schema.table(name).columns if c.ref}
             ref_errors = check_references(conn, name, refs, np.arange(1, len(clean) + 1), f"region.{name}")
@@ -388,7 +444,7 @@ def save_region(engine: Engine, region: Region, progress: ProgressCallback | Non
             if not len(clean):
                 continue
             clean = _derive_from_database(conn, name, clean)
-            bulk.write_rows(conn, name, clean, [], cb, f"saving {name}", done, 2 * total_rows)
+            bulk.write_rows(conn, name, clean, [], cb, f"saving {name}", done, 2 * total_rows, fresh=True)
             done += len(clean)
     cb(2 * total_rows, 2 * total_rows, "saved")
     return {name: len(df) for name, df in cleaned.items()}

@@ -32,7 +32,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to `revision` (default: the newest), in one transaction.
 
     Safe to call on every start: at head it does nothing."""
-    with engine.begin() as conn:
+    from plein.storage.engine import write_transaction
+
+    with write_transaction(engine) as conn:
         command.upgrade(alembic_config(conn), revision)
 
 

@@ -155,6 +155,8 @@ def _as_text(raw: pd.Series) -> pd.Series:
         text = raw.map({True: "true", False: "false"})
     elif pd.api.types.is_string_dtype(dtype) and dtype != object:
         text = raw
+    elif dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        text = raw  # only strings and missing values: convert in one go
     elif dtype == object or isinstance(dtype, pd.CategoricalDtype):
         text = pd.Series([_cell_text(v) for v in raw.tolist()], index=raw.index, dtype=object)
     elif pd.api.types.is_datetime64_any_dtype(dtype):
@@ -633,7 +635,7 @@ def _validate_frame(
                                        getattr(taxonomy, "resolve_skills", None), issues, raw)
         elif (table.name, col.name) in OCCUPATION_COLUMNS and taxonomy is not None:
             values = _check_vocabulary(values, col, "occupation", getattr(taxonomy, "occupations", None),
-                                       None, issues, raw)
+                                       getattr(taxonomy, "resolve_occupations", None), issues, raw)
         columns[col.name] = values
         blanks[col.name] = blank
 

@@ -33,6 +33,12 @@ ATTRIBUTION = "This service uses the ESCO classification of the European Commiss
 _FRAMES = ("occupations", "skills", "occupation_skills", "sectors")
 _META = "taxonomy.json"
 RELATIONS = ("essential", "optional")
+_COLUMNS = {
+    "occupations": ("label", "uri", "isco_code", "sector"),
+    "skills": ("label", "uri", "kind"),
+    "occupation_skills": ("occupation", "skill", "relation"),
+    "sectors": ("code", "name_nl", "name_en"),
+}
 
 
 class TaxonomyError(ValueError):
@@ -55,7 +61,7 @@ def _strip_list(value) -> list[str]:
     return out
 
 
-@dataclass
+@dataclass(eq=False)
 class Taxonomy:
     """Occupations, skills and occupation-skill relations, plus the sector table.
 
@@ -81,6 +87,13 @@ class Taxonomy:
     demand_weights: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name, cols in _COLUMNS.items():
+            frame = getattr(self, name)
+            if not isinstance(frame, pd.DataFrame):
+                raise TaxonomyError(f"taxonomy ({self.source}): {name} must be a DataFrame, got {type(frame).__name__}")
+            missing = [c for c in cols if c not in frame.columns]
+            if missing:
+                raise TaxonomyError(f"taxonomy ({self.source}): {name} lacks column(s) {missing}")
         self.occupations = self.occupations[["label", "uri", "isco_code", "sector"]].reset_index(drop=True)
         self.skills = self.skills[["label", "uri", "kind"]].reset_index(drop=True)
         self.occupation_skills = self.occupation_skills[["occupation", "skill", "relation"]].reset_index(drop=True)

@@ -97,6 +97,7 @@ ISCO_SECTOR: dict[str, str] = {
     "515": "cleaning",  # building and housekeeping supervisors, domestic housekeepers, caretakers
     "516": "agriculture",  # pet groomers, animal care workers
     "52": "retail",
+    "5244": "business_services",  # contact centre salespersons: klantcontact
     "53": "care",
     "54": "business_services",  # protective services: security
     # 6 skilled agricultural, forestry and fishery workers

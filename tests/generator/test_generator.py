@@ -352,3 +352,25 @@ def test_generation_with_shared_esco_data(shared_data):
     assert tax.resolve_skills([s for v in r.clients["skills"] for s in v])[1] == []
     out = ladder_outcomes(r.ladder_events, r.truth_ladder)
     assert abs(out["rose"].astype(float).mean() - r.truth_ladder["p_rise_12m"].mean()) < 0.05
+
+
+def test_deterministic_across_processes():
+    """No dependence on Python's per-process string hashing (set/dict order)."""
+    import subprocess
+    import sys
+
+    code = ("import hashlib; from plein.generator import generate_region; r = generate_region(300, 8); "
+            "h = hashlib.sha256(); [h.update(df.astype(str).to_csv().encode()) for df in r.tables().values()]; "
+            "print(h.hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": str(s)}).stdout for s in (1, 2)}
+    assert len(digests) == 1
+
+
+def test_assignment_switches_change_coach(region):
+    a = region.assignments.sort_values(["client_id", "start_date"])
+    prev = a.groupby("client_id")["coach_id"].shift()
+    assert not (prev.notna() & (prev == a["coach_id"])).any()
+    gone = region.coaches.loc[~region.coaches["active"], "id"].iloc[0]
+    left = region.coach_absences.set_index("coach_id").loc[gone, "start_date"]
+    assert (a.loc[a["coach_id"] == gone, "end_date"] < left).all()

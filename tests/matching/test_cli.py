@@ -72,3 +72,20 @@ def test_match_command_lists_and_explains_from_the_database(data_dir):
     assert "rung 2" in why.output
     unknown = runner.invoke(app, ["match", "--vacancy", "nope"])
     assert unknown.exit_code == 2 and "unknown vacancy" in unknown.output
+
+
+def test_lists_command_caps_exposure(data_dir, tmp_path):
+    from plein.storage import get_engine, import_frame, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    skills = "load goods;pick orders;warehouse safety"
+    clients = pd.DataFrame({"id": [f"K{i}" for i in range(12)], "skills": [skills] * 3 + ["load goods;pick orders"] * 9})
+    import_frame(engine, "clients", clients, taxonomy=None)
+    import_frame(engine, "vacancies", pd.DataFrame({"id": [f"V{i}" for i in range(4)], "skills": [skills] * 4}), taxonomy=None)
+    out = tmp_path / "lists.csv"
+    result = runner.invoke(app, ["lists", "--top", "3", "--cap", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lists = pd.read_csv(out)
+    assert len(lists) == 12 and lists.groupby("client_id").size().max() == 1
+    assert "cap 1" in result.output and "Gini" in result.output

@@ -82,7 +82,7 @@ def test_explain_on_list_below_cutoff_and_no_skills(kitchen):
     on = kitchen.explain("cook-job", "full")
     assert on.on_list and on.rank == 1 and "rank 1" in on.summary
     below = kitchen.explain("cook-job", "one", top=2)
-    assert not below.on_list and below.excluded_by == [] and "below the 2th place" in below.summary
+    assert not below.on_list and below.excluded_by == [] and "below the last of the 2 listed" in below.summary
     assert below.score < below.cutoff_score
     none = kitchen.explain("cook-job", "forklift")
     assert not none.on_list and "no skill in common" in none.summary
@@ -161,3 +161,12 @@ def test_config_weights_change_the_score(kitchen, helpers, tiny_taxonomy):
     assert other.score == pytest.approx(base.score - base.reasons["score_contributions"]["essential_coverage"], abs=1e-5)
     with pytest.raises(ValueError, match="unknown rule weight"):
         MatchConfig().with_overrides(rule_weights={"charm": 1.0})
+
+
+def test_explain_with_ranker_outside_the_reranked_shortlist(kitchen, fake_ranker, helpers, tiny_taxonomy):
+    cfg = MatchConfig().with_overrides(shortlist_size=2)
+    m = Matcher(kitchen.index.clients, kitchen.index.vacancies, taxonomy=tiny_taxonomy, config=cfg, as_of=helpers.AS_OF)
+    lst = m.candidates_for_vacancy("cook-job", top=1, ranker=fake_ranker)
+    assert lst.ids() != ["history"]  # the model's favourite is not among the 2 best by rules
+    ex = m.explain("cook-job", "history", top=1, ranker=fake_ranker)
+    assert not ex.on_list and "outside the best 2 that the model re-ranks" in ex.summary

@@ -130,3 +130,22 @@ def test_describe_value_in_plain_words():
     assert describe_value("dutch_rank", 3.0) == "Dutch level B1"
     assert describe_value("driving_licence", 0.0) == "no driving licence"
     assert "unknown" in describe_value("education_rank", np.nan)
+
+
+def test_ranker_refuses_protected_columns_and_uses_the_rung_of_the_shortlist_date(toy_region):
+    from models.ranker import RankerModel, point_in_time_clients
+
+    X = pd.DataFrame({"skill_similarity": [0.1, 0.9] * 20, "gender": ["female", "male"] * 20})
+    with pytest.raises(ProtectedAttributeError, match="gender"):
+        RankerModel(max_iter=3).fit(X, [0, 1] * 20)
+
+    ev = toy_region.ladder_events
+    cid = ev["client_id"].value_counts().index[0]
+    mine = ev[ev["client_id"] == cid].sort_values("date")
+    first, second = mine.iloc[0], mine.iloc[1]
+    rows, pit_ids = point_in_time_clients(toy_region.clients, ev, [cid, cid], [first["date"], second["date"]])
+    assert list(pit_ids) == [f"{cid}@r{first['rung']}", f"{cid}@r{second['rung']}"]
+    got = dict(zip(rows["id"], rows["ladder_rung"]))
+    assert got[pit_ids[0]] == first["rung"] and got[pit_ids[1]] == second["rung"]
+    with pytest.raises(ProtectedAttributeError):
+        point_in_time_clients(toy_region.clients.assign(migration_background="x"), ev, [cid], [first["date"]])

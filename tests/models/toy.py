@@ -92,7 +92,7 @@ def make_toy_region(n_clients: int = 600, seed: int = 1) -> Region:
     protected = pd.DataFrame({
         "client_id": ids,
         "gender": rng.choice(["female", "male"], n_clients),
-        "migration_background": rng.choice(["none", "western", "non_western"], n_clients, p=[0.6, 0.15, 0.25]),
+        "migration_background": rng.choice(["none", "western", "non_western"], n_clients, p=[0.4, 0.3, 0.3]),
     })
     n_vac = max(20, n_clients // 5)
     vopen = [START + timedelta(days=int(d)) for d in rng.integers(0, (END - START).days - 60, n_vac)]

@@ -68,7 +68,7 @@ def test_lp_bound_and_column_generation_agree():
 
 
 def test_lns_path_gives_verified_solution_above_bound():
-    inst = _random_gap(10, 100, seed=2)
+    inst = _random_gap(10, 100, seed=2, tight=0.95)
     core = gap_core(inst)
     res = solve_core(core, SolveOptions(time_limit=4, seed=5, direct_pairs=0, polish_pairs=0))
     assert res.iterations > 5  # the large-neighbourhood search ran

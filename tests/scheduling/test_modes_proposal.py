@@ -144,3 +144,22 @@ def test_balance_png(tiny):
     png = balance_png(p)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert balance_png(p.to_dict())[:8] == png[:8]  # also from the stored JSON
+
+
+def test_vectorised_rules_match_the_domain_rules(tiny):
+    """The vectorised needs and points used at scale agree with the reference rules."""
+    import itertools
+
+    from plein.domain import required_specialisations
+    from scheduling.problem import _mask_set, client_points, need_masks
+
+    rows = [tiny.client(f"c{i}", benefit=b, age=a, newcomer=nw, special=sg, rung=r, complexity=cx)
+            for i, (b, a, nw, sg, r, cx) in enumerate(itertools.product(
+                ("ww", "bijstand", "none"), ("18-26", "45-54"), (False, True), (False, True), (1, 4, None), (1, 3)))]
+    cl = tiny.make_region([tiny.coach("A")], rows).clients
+    masks = need_masks(cl)
+    pts = client_points(cl, ScheduleConfig())
+    cfg = ScheduleConfig().points
+    for k, r in enumerate(rows):
+        assert _mask_set(int(masks[k])) == required_specialisations(r["benefit_type"], r["age_band"], r["newcomer"], r["special_group"])
+        assert pts[k] == cfg.points(r["benefit_type"], r["ladder_rung"], r["complexity"], r["newcomer"], r["special_group"])

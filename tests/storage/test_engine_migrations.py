@@ -121,3 +121,25 @@ def test_operational_tables_store_utc_timestamps_and_json(engine):
     with pytest.raises(sa.exc.IntegrityError):
         with session_scope(engine) as s:
             s.add(ApiKey(name="case-system", role="admin", key_hash="1" * 64, prefix="plk_efgh"))
+
+
+def test_sqlite_write_transaction_takes_the_write_lock_at_begin(tmp_path):
+    from plein.storage import write_transaction
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    upgrade(engine)
+    impatient = get_engine(f"sqlite:///{tmp_path / 'w.db'}", connect_args={"timeout": 0})
+    with write_transaction(engine):
+        # nothing written yet, but a second writer is already kept out
+        with pytest.raises(sa.exc.OperationalError, match="locked"):
+            with impatient.connect() as conn:
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")  # do not wait for the lock
+                conn.commit()
+                with conn.begin():
+                    conn.exec_driver_sql("INSERT INTO municipalities (id) VALUES ('GM0301')")
+    with write_transaction(engine) as conn:
+        conn.exec_driver_sql("INSERT INTO municipalities (id) VALUES ('GM0262')")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id FROM municipalities").scalars().all() == ["GM0262"]
+    impatient.dispose()
+    engine.dispose()

@@ -117,6 +117,12 @@ def test_coach_office_defaults_to_the_first_municipality(engine, tmp_path):
     coaches = read_table(engine, "coaches").set_index("id")
     assert (coaches.loc["c1", "lat"], coaches.loc["c1", "lon"]) == (52.16, 6.4139)
     assert pd.isna(coaches.loc["c2", "lat"])
+    # an office set explicitly is not overwritten by a later file without coordinates
+    import_file(engine, "coaches", _write(tmp_path / "c2.csv", "id,lat,lon\nc2,52.0,6.0\n"))
+    report = import_file(engine, "coaches", _write(tmp_path / "c3.csv", "id,municipalities\nc1,GM0262\nc2,GM0262\n"))
+    assert (report.updated, report.unchanged) == (1, 1)
+    coaches = read_table(engine, "coaches").set_index("id")
+    assert (coaches.loc["c2", "lat"], coaches.loc["c2", "municipalities"]) == (52.0, ["GM0262"])
 
 
 def test_protected_attributes_import_only_into_client_protected(engine, tmp_path):
@@ -136,3 +142,18 @@ def test_unreadable_file_raises_the_import_error(engine, tmp_path):
         import_file(engine, "clients", tmp_path / "missing.csv")
     with pytest.raises(ImportValidationError, match="fields but the header has"):
         import_file(engine, "clients", _write(tmp_path / "r.csv", "id,skills\nk1,a,b\n"), taxonomy=None)
+
+
+def test_large_inputs_read_whole_key_sets_with_the_same_result(engine, tmp_path, monkeypatch):
+    """Above SMALL_LOOKUP distinct values the importer reads all ids instead of IN (...)."""
+    from plein.storage import importer
+
+    monkeypatch.setattr(importer, "SMALL_LOOKUP", 1)
+    import_file(engine, "coaches", _write(tmp_path / "coaches.csv", "id\ncoach-1\ncoach-2\n"))
+    good = _write(tmp_path / "ok.csv", "id,skills,coach_id\nk1,,coach-1\nk2,,coach-2\nk3,,\n")
+    assert import_file(engine, "clients", good, taxonomy=None).inserted == 3
+    report = import_file(engine, "clients", _write(tmp_path / "ok2.csv", "id,skills,coach_id\nk1,,coach-2\nk2,,coach-2\nk3,,\n"), taxonomy=None)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", _write(tmp_path / "bad.csv", "id,skills,coach_id\nk4,,coach-3\nk5,,coach-1\nk6,,coach-4\n"), taxonomy=None)
+    assert [(e.row, e.value) for e in info.value.errors] == [(2, "coach-3"), (4, "coach-4")]

@@ -228,3 +228,12 @@ def test_profiles_loader_refuses_other_files(tmp_path):
         Taxonomy.from_profiles(path)
     with pytest.raises(TaxonomyError, match="not found"):
         Taxonomy.from_profiles(tmp_path / "none.parquet")
+
+
+def test_missing_columns_are_named(builtin):
+    with pytest.raises(TaxonomyError, match=r"skills lacks column\(s\) \['kind'\]"):
+        Taxonomy(builtin.occupations, builtin.skills.drop(columns="kind"), builtin.occupation_skills)
+
+
+def test_taxonomy_is_hashable_by_identity(builtin):
+    assert {builtin: 1}[builtin] == 1

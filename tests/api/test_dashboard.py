@@ -1,0 +1,85 @@
+"""Dashboard pages rendered in process (the browser flows are in test_browser.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.routers.dashboard import csrf_token
+
+
+def login(env, role: str) -> dict[str, str]:
+    r = env.client.post("/dashboard/login", data={"api_key": env.keys[role], "next": "/dashboard"}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    env.client.cookies.clear()  # the tests send the cookie explicitly
+    return {"Cookie": f"plein_key={env.keys[role]}"}
+
+
+def test_login_redirects_by_role(shared_api):
+    r = shared_api.client.post("/dashboard/login", data={"api_key": shared_api.keys["manager"]}, follow_redirects=False)
+    assert r.headers["location"] == "/dashboard/caseload"
+    r = shared_api.client.post("/dashboard/login", data={"api_key": shared_api.keys["employer_services"]}, follow_redirects=False)
+    assert r.headers["location"] == "/dashboard/vacancies"
+    r = shared_api.client.post("/dashboard/login", data={"api_key": "wrong"}, follow_redirects=False)
+    assert r.status_code == 401 and "not valid" in r.text
+    shared_api.client.cookies.clear()
+    r = shared_api.client.get("/dashboard/caseload", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/dashboard/login")
+
+
+def test_caseload_page_has_the_balance_chart(shared_api):
+    h = login(shared_api, "manager")
+    r = shared_api.client.get("/dashboard/caseload", headers=h)
+    assert r.status_code == 200, r.text
+    assert r.text.count('<g class="bar') >= 4 + 2, "one bar per coach and per team"
+    assert "coach-a1" in r.text or "Anna de Vries" in r.text
+    assert "2 active clients without a coach" in r.text
+
+
+def test_vacancy_page_shows_cards_and_records_outcomes(api):
+    h = login(api, "employer_services")
+    r = api.client.get("/dashboard/vacancies?q=zorg", headers=h)
+    assert r.status_code == 200 and "Helpende zorg" in r.text
+    r = api.client.get("/dashboard/vacancies/vac-1", headers=h)
+    assert r.status_code == 200, r.text
+    assert 'class="candidate"' in r.text and "essential skills" in r.text
+    assert "bijstand" not in r.text and "rung" not in r.text.lower()
+    form = {"client_id": "c-003", "stage": "invited", "reason": "", "csrf": csrf_token(api.keys["employer_services"])}
+    r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("done=outcome")
+    assert api.get("/v1/vacancies/vac-1/outcomes", "admin").json()["items"][0]["stage"] == "invited"
+    # a rejection without a reason is refused on the page, with the reason why
+    form.update(stage="rejected")
+    r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form)
+    assert r.status_code == 422 and "needs a reason" in r.text
+
+
+def test_forms_need_the_csrf_token(api):
+    h = login(api, "employer_services")
+    r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data={"client_id": "c-003", "stage": "invited", "csrf": "forged"})
+    assert r.status_code == 403
+    assert api.get("/v1/vacancies/vac-1/outcomes", "admin").json()["total"] == 0
+
+
+def test_proposal_page_and_decision(api):
+    pytest.importorskip("scheduling.approval")
+    h = login(api, "manager")
+    r = api.client.post("/dashboard/optimise", headers=h, data={"mode": "intake", "csrf": csrf_token(api.keys["manager"])},
+                        follow_redirects=False)
+    assert r.status_code == 303
+    job_id = r.headers["location"].split("/")[-1].split("?")[0]
+    assert api.service.jobs.wait_idle(120)
+    r = api.client.get(f"/dashboard/jobs/{job_id}", headers=h)
+    assert "Open the proposal" in r.text
+    pid = api.get(f"/v1/jobs/{job_id}", "manager").json()["result"]["proposal_id"]
+    r = api.client.get(f"/dashboard/proposals/{pid}", headers=h)
+    assert r.status_code == 200, r.text
+    assert "Before and after" in r.text and "c-023" in r.text and "placement" in r.text
+    form = {"action": "approve", "note": "ok", "csrf": csrf_token(api.keys["manager"])}
+    r = api.client.post(f"/dashboard/proposals/{pid}/decision", headers=h, data=form, follow_redirects=False)
+    assert r.status_code == 303
+    assert api.get(f"/v1/proposals/{pid}", "manager").json()["status"] == "approved"
+    # deciding again shows why it cannot
+    r = api.client.post(f"/dashboard/proposals/{pid}/decision", headers=h, data=form)
+    assert r.status_code == 409 and "already approved" in r.text
