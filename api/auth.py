@@ -138,6 +138,17 @@ class KeyStore:
                 with store._lock:
                     store._cache.clear()
 
+    def cached(self, secret: str) -> tuple[bool, Principal | None]:
+        """(found, principal) from the cache only: no database, safe on the event loop."""
+        if not secret or len(secret) < PREFIX_LENGTH or len(secret) > 512:
+            return True, None
+        digest = hash_key(secret)
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def authenticate(self, secret: str) -> Principal | None:
         """The principal of a valid, unrevoked key; None otherwise."""
         if not secret or len(secret) < PREFIX_LENGTH or len(secret) > 512:

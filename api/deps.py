@@ -47,7 +47,10 @@ async def resolve_principal(request: Request, *, cookie: bool = False) -> Princi
     if key is None:
         return None
     service = get_service(request)
-    # the key store caches lookups; a miss reads the database, off the event loop
+    found, principal = service.keys.cached(key)
+    if found:
+        return principal
+    # a cache miss reads the database, off the event loop
     return await run_in_threadpool(service.keys.authenticate, key)
 
 

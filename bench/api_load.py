@@ -177,13 +177,36 @@ def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 900) -> floa
     raise RuntimeError(f"the server was not ready after {timeout:.0f} s")
 
 
-def _run_phase(port: int, key: str, paths: list[str], concurrency: int, duration: float, max_requests: int, tmp: Path) -> dict:
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server process and its children (workers)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _run_phase(port: int, key: str, paths: list[str], concurrency: int, duration: float, max_requests: int, tmp: Path,
+               server_pid: int | None = None) -> dict:
+    cpu0 = _server_cpu(server_pid) if server_pid else 0.0
     paths_file = tmp / f"paths-{len(paths)}-{random.random():.6f}.json"
     paths_file.write_text(json.dumps(paths))
     cmd = [sys.executable, "-m", "bench.api_load", "--drive", "--port", str(port), "--key", key, "--paths-file", str(paths_file),
            "--concurrency", str(concurrency), "--duration", str(duration), "--max-requests", str(max_requests)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration + 120)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["server_cpu"] = (_server_cpu(server_pid) - cpu0) if server_pid else None
+    return res
 
 
 def _summary(name: str, res: dict) -> dict:
@@ -194,7 +217,9 @@ def _summary(name: str, res: dict) -> dict:
         return lat[min(n - 1, int(p * n))] * 1000 if n else float("nan")
 
     ok = sum(c for s, c in res["statuses"].items() if int(s) == 200)
+    cpu_ms = res["server_cpu"] * 1000 / n if res.get("server_cpu") and n else None
     return {
+        "server_cpu_ms_per_request": round(cpu_ms, 2) if cpu_ms else None,
         "phase": name, "requests": n, "ok": ok, "errors": res["n_errors"] + (n - ok), "seconds": round(res["elapsed"], 2),
         "rps": round(n / res["elapsed"], 1) if res["elapsed"] else 0.0,
         "p50_ms": round(q(0.50), 1), "p95_ms": round(q(0.95), 1), "p99_ms": round(q(0.99), 1),
@@ -231,13 +256,13 @@ def main(clients: int = 100_000, seed: int = 42, duration: float = 20.0, concurr
         paths = [f"/v1/vacancies/{v}/candidates?limit=20" for v in open_ids]
         # cold: each vacancy once, never cached before
         n_cold = min(len(paths), max(200, concurrency * 10))
-        cold = _run_phase(port, key, paths[:n_cold], concurrency, duration, n_cold, tmp)
+        cold = _run_phase(port, key, paths[:n_cold], concurrency, duration, n_cold, tmp, proc.pid)
         results.append(_summary("cold (each list computed)", cold))
         # warm the rest once, unmeasured, then the steady mix
         if len(paths) > n_cold:
             _run_phase(port, key, paths[n_cold:], concurrency, 600, len(paths) - n_cold, tmp)
         mix = [paths[rng.randrange(len(paths))] for _ in range(max_requests)]
-        steady = _run_phase(port, key, mix, concurrency, duration, max_requests, tmp)
+        steady = _run_phase(port, key, mix, concurrency, duration, max_requests, tmp, proc.pid)
         results.append(_summary("steady (random open vacancy)", steady))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -249,13 +274,15 @@ def main(clients: int = 100_000, seed: int = 42, duration: float = 20.0, concurr
 
     table = Table(title=f"GET /v1/vacancies/{{id}}/candidates?limit=20, {clients} clients, concurrency {concurrency}, "
                         f"{server_workers} server worker(s), {os.cpu_count()} CPUs")
-    for col in ("phase", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+    for col in ("phase", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "server CPU ms/req"):
         table.add_column(col, justify="right" if col != "phase" else "left")
     for r in results:
         table.add_row(r["phase"], str(r["requests"]), str(r["errors"]), f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}",
-                      f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}")
-    console = Console()
+                      f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}",
+                      f"{r['server_cpu_ms_per_request']:.2f}" if r["server_cpu_ms_per_request"] else "-")
+    console = Console(width=140)
     console.print(table)
+    console.print(f"load average during the run (other work on the machine): {os.getloadavg()}")
     steady = results[-1]
     verdict = "meets" if steady["rps"] >= TARGET_RPS and steady["p99_ms"] <= TARGET_P99_MS and steady["errors"] == 0 else "misses"
     console.print(f"steady state {verdict} the target (>= {TARGET_RPS:.0f} req/s, p99 <= {TARGET_P99_MS:.0f} ms, no errors)")
@@ -266,7 +293,7 @@ def main(clients: int = 100_000, seed: int = 42, duration: float = 20.0, concurr
     try:
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps({"clients": clients, "seed": seed, "concurrency": concurrency, "server_workers": server_workers,
-                                   "cpus": os.cpu_count(), "results": results}, indent=2))
+                                   "cpus": os.cpu_count(), "load_average": os.getloadavg(), "results": results}, indent=2))
     except OSError:
         pass
     return results

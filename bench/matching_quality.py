@@ -180,29 +180,46 @@ def history_benchmark(n_clients: int = 5000, seed: int = 11, taxonomy=None, regi
     first = outcomes.groupby("vacancy_id")["date"].min()
     cutoff = sorted(first)[int(len(first) * 0.7)]
     test_vacancies = set(first[first >= cutoff].index)
-    # reference date: the cut-off, so nothing after it leaks into features of the training part
-    matcher = Matcher.from_region(region, taxonomy=taxonomy, config=MatchConfig(), as_of=cutoff)
     train = outcomes[~outcomes["vacancy_id"].isin(test_vacancies)]
     test = outcomes[outcomes["vacancy_id"].isin(test_vacancies)]
-    tf_train = training_frame(train, matcher.index)
-    tf_test = training_frame(test, matcher.index)
-    ranker = _fit_ranker(tf_train)
     from matching.features import FEATURE_COLUMNS
+    from matching.outcomes import final_stages
     from matching.scoring import rule_score
 
-    tf_test = tf_test.copy()
-    tf_test["rule"] = rule_score(tf_test, matcher.config)
+    config = MatchConfig()
+    matcher = Matcher.from_region(region, taxonomy=taxonomy, config=config, as_of=cutoff)
+    test_pairs = final_stages(test)
+    try:
+        # point in time, as the models package trains: each pair described as it was when
+        # listed (rung from ladder_events), not as the client is today
+        from models.ranker import RankerModel, labelled_pairs, ranker_features
+
+        label = "Plein (learned re-rank, models.ranker)"
+        train_pairs = labelled_pairs(train)
+        X_train = ranker_features(region, train_pairs, taxonomy=taxonomy)
+        ranker = RankerModel().fit(X_train, train_pairs["hired"].to_numpy())
+        tf_test = ranker_features(region, test_pairs.rename(columns={"first_date": "start"}), taxonomy=taxonomy)
+        tf_test["hired"] = test_pairs["hired"].to_numpy()
+        n_train = len(train_pairs)
+    except ImportError:
+        label = "Plein (learned re-rank, bench stand-in)"
+        tf_train = training_frame(train, matcher.index)
+        tf_test = training_frame(test, matcher.index)
+        ranker = _fit_ranker(tf_train)
+        n_train = len(tf_train)
+    tf_test = tf_test.reset_index(drop=True)
+    tf_test["rule"] = rule_score(tf_test, config)
     if ranker is not None:
         tf_test["learned"] = ranker.predict_proba(tf_test[FEATURE_COLUMNS])
     tf_test["bm25"] = _bm25_pair_scores(matcher.index, tf_test)
-    methods = [("Plein (learned re-rank)", "learned")] if ranker is not None else []
+    methods = [(label, "learned")] if ranker is not None else []
     methods += [("Rule-only score", "rule"), ("BM25 (skill labels)", "bm25")]
     rows = []
     groups = [g for _, g in tf_test.groupby("vacancy_id") if g["hired"].sum() > 0 and len(g) > 1]
     for name, col in methods:
         vals = [ndcg_at_k(g.sort_values(col, ascending=False, kind="stable")["hired"].to_numpy(), k) for g in groups]
         rows.append({"method": name, f"NDCG@{k}": float(np.nanmean(vals)) if vals else float("nan"), "vacancies": len(groups),
-                     "pairs": int(sum(len(g) for g in groups)), "train_pairs": len(tf_train)})
+                     "pairs": int(sum(len(g) for g in groups)), "train_pairs": n_train})
     return pd.DataFrame(rows)
 
 

@@ -8,11 +8,13 @@ Measures, in-process:
 - the batch: top 20 for every open vacancy over all clients, on `jobs` worker processes
   (fork, sharing the built index copy-on-write), total seconds.
 
-Clients and vacancies come from `plein.generator.generate_region` when it exists, else they
-are synthesised from ESCO occupation profiles (`synthetic_population`): each client has one
-to three past occupations, holds part of their essential skills plus a few stray ones, and
-lives around Zutphen/Lochem/Bronckhorst; each vacancy is an occupation's profile at a
-workplace in the region, with realistic hours, licence, certificate and Dutch requirements.
+Clients and vacancies come from `plein.generator.generate_region` over the full ESCO
+profiles when it exists (its clients; its most recent vacancies, all treated as open), else
+(or with `--source synthetic`) they are synthesised from ESCO occupation profiles
+(`synthetic_population`): each client has one or two past occupations, holds part of their
+essential skills plus a few stray ones, and lives around Zutphen/Lochem/Bronckhorst; each
+vacancy is an occupation's profile at a workplace in the region, with realistic hours,
+licence, certificate and Dutch requirements.
 """
 
 from __future__ import annotations
@@ -153,10 +155,18 @@ def batch_top_n(matcher, vacancy_ids, top: int = 20, jobs: int = 2, progress: Pr
     return pd.DataFrame(rows, columns=["vacancy_id", "rank", "client_id", "score"])
 
 
-def load_population(n_clients: int, n_vacancies: int, seed: int, progress: ProgressCallback | None = None):
-    """(clients, vacancies, taxonomy, source) for the benchmark."""
+def load_population(n_clients: int, n_vacancies: int, seed: int, progress: ProgressCallback | None = None,
+                    source: str = "auto"):
+    """(clients, vacancies, taxonomy, description) for the benchmark.
+
+    `source`: "generator" (the demo-region generator over the full ESCO profiles: its 100k
+    clients, and its most recent `n_vacancies` vacancies, all treated as open), "synthetic"
+    (`synthetic_population`), or "auto" (the generator when installed).
+    """
     from plein.settings import get_settings
 
+    if source not in ("auto", "generator", "synthetic"):
+        raise ValueError(f"unknown population source {source!r}: auto, generator or synthetic")
     taxonomy = None
     path = get_settings().shared_data_dir / "esco" / "occupation_profiles.parquet"
     if path.is_file():
@@ -170,17 +180,34 @@ def load_population(n_clients: int, n_vacancies: int, seed: int, progress: Progr
             taxonomy = Taxonomy.load()
         except ImportError:
             raise RuntimeError(f"no taxonomy: neither {path} nor plein.taxonomy is available") from None
+    if source in ("auto", "generator"):
+        try:
+            from plein.generator import generate_region
+        except ImportError:
+            if source == "generator":
+                raise
+            generate_region = None
+        if generate_region is not None:
+            region = generate_region(n_clients=n_clients, seed=seed, taxonomy=taxonomy, progress=progress)
+            vac = region.vacancies.sort_values("open_date", ascending=False, kind="stable").head(n_vacancies).copy()
+            vac["close_date"] = None  # the benchmark lists every one of them as open
+            if len(vac) < n_vacancies:
+                _, extra = synthetic_population(taxonomy, 1, n_vacancies - len(vac), seed=seed)
+                extra["id"] = [f"syn-{i}" for i in range(len(extra))]
+                vac = pd.concat([vac, extra[[c for c in extra.columns if c in vac.columns]]], ignore_index=True)
+            return (region.clients, vac.reset_index(drop=True), taxonomy,
+                    f"generate_region({n_clients}, seed={seed}) over {len(taxonomy.occupations)} ESCO occupations")
     clients, vacancies = synthetic_population(taxonomy, n_clients, n_vacancies, seed=seed)
     return clients, vacancies, taxonomy, f"synthetic from {len(taxonomy.occupations)} ESCO occupations"
 
 
 def run(n_clients: int = 100_000, n_vacancies: int = 10_000, queries: int = 300, top: int = 20, jobs: int = 2,
-        seed: int = 0, batch: bool = True, progress: ProgressCallback | None = None) -> dict:
+        seed: int = 0, batch: bool = True, source: str = "auto", progress: ProgressCallback | None = None) -> dict:
     from matching.engine import Matcher
 
     cb = progress or no_progress
     t0 = time.perf_counter()
-    clients, vacancies, taxonomy, source = load_population(n_clients, n_vacancies, seed, progress)
+    clients, vacancies, taxonomy, described = load_population(n_clients, n_vacancies, seed, progress, source=source)
     t_data = time.perf_counter() - t0
     t0 = time.perf_counter()
     matcher = Matcher(clients, vacancies, taxonomy=taxonomy)
@@ -203,7 +230,7 @@ def run(n_clients: int = 100_000, n_vacancies: int = 10_000, queries: int = 300,
     lat_arr = np.array(lat)
     cpu_arr = np.array(cpu)
     out = {
-        "source": source, "clients": len(ix.client_ids), "vacancies": len(ix.vacancy_ids), "skills": len(ix.vocab),
+        "source": described, "clients": len(ix.client_ids), "vacancies": len(ix.vacancy_ids), "skills": len(ix.vocab),
         "client_skill_nnz": int(ix.C.nnz), "transferable_nnz": int(ix.T.nnz),
         "data_seconds": t_data, "build_seconds": t_build,
         "query_ms_p50": float(np.percentile(lat_arr, 50)), "query_ms_p95": float(np.percentile(lat_arr, 95)),

@@ -22,6 +22,31 @@ def _load_taxonomy(use: bool):
     return Taxonomy.load()
 
 
+def _load_ranker(use: bool):
+    """The registered champion ranker (models package, MLflow), or None: rules then score.
+
+    Skips MLflow entirely when the tracking store is a local SQLite file that does not exist
+    (nothing can be registered there), so rule-based use stays fast."""
+    if not use:
+        return None
+    from plein.settings import get_settings
+
+    uri = get_settings().mlflow_tracking_uri
+    if uri.startswith("sqlite:///"):
+        from pathlib import Path as _P
+
+        if not _P(uri[len("sqlite:///"):]).exists():
+            return None
+    try:
+        from models.serving import ModelServer
+    except ImportError:
+        return None
+    ranker = ModelServer().ranker
+    if ranker is None:
+        typer.echo("no ranker registered: scoring by rules", err=True)
+    return ranker
+
+
 def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
     if value is None:
         return None
@@ -92,6 +117,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         top: int = typer.Option(20, "--top", min=1),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD; default today."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON (with every reason) instead of a table."),
+        model: bool = typer.Option(True, "--model/--rules", help="Re-rank with the registered ranker when there is one, or score by rules only."),
     ) -> None:
         """Candidate list of a vacancy, vacancy suggestions for a client, or why a client is not
         on a vacancy's list, from the database (DATABASE_URL)."""
@@ -105,10 +131,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             raise typer.BadParameter("give --vacancy, --client, or both")
         region = load_region(get_engine())
         matcher = Matcher.from_region(region, taxonomy=_load_taxonomy(True), as_of=_parse_date(as_of, "--as-of"))
+        ranker = _load_ranker(model)
         console = Console()
         try:
             if vacancy and client:
-                ex = matcher.explain(vacancy, client, top=top)
+                ex = matcher.explain(vacancy, client, top=top, ranker=ranker)
                 if as_json:
                     typer.echo(json.dumps(ex.to_dict(), indent=2, default=str))
                 else:
@@ -119,7 +146,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     for note in r["notes"]:
                         console.print(f"note: {note}")
                 return
-            lst = matcher.candidates_for_vacancy(vacancy, top=top) if vacancy else matcher.vacancies_for_client(client, top=top)
+            lst = (matcher.candidates_for_vacancy(vacancy, top=top, ranker=ranker) if vacancy
+                   else matcher.vacancies_for_client(client, top=top, ranker=ranker))
         except KeyError as exc:
             typer.echo(f"error: {exc.args[0]}", err=True)
             raise typer.Exit(2) from None
@@ -148,6 +176,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         period_days: int = typer.Option(30, "--period-days", min=1, help="Period over which earlier proposals count towards the cap."),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Reference date YYYY-MM-DD; default today."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write vacancy_id, rank, client_id, score (.csv or .parquet)."),
+        model: bool = typer.Option(True, "--model/--rules", help="Re-rank with the registered ranker when there is one, or score by rules only."),
     ) -> None:
         """Candidate lists for every open vacancy at once, with a cap on how many lists a client
         appears on, and how concentrated exposure is with and without the cap (database)."""
@@ -163,9 +192,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         matcher = Matcher.from_region(region, taxonomy=_load_taxonomy(True), as_of=_parse_date(as_of, "--as-of"))
         prior = prior_appearances(region.outcomes, matcher.as_of, period_days)
         active = region.clients.loc[region.clients["status"].astype(str) == "active", "id"].astype(str)
+        ranker = _load_ranker(model)
         with console_progress("candidate lists") as cb:
-            plain = allocate_lists(matcher, top=top, cap=None, progress=cb)
-            capped = plain if no_cap else allocate_lists(matcher, top=top, cap=cap, prior=prior, progress=cb)
+            plain = allocate_lists(matcher, top=top, cap=None, ranker=ranker, progress=cb)
+            capped = plain if no_cap else allocate_lists(matcher, top=top, cap=cap, prior=prior, ranker=ranker, progress=cb)
         table = Table(title=f"Exposure over {len(active)} active clients, {plain.lists['vacancy_id'].nunique()} open vacancies")
         for col in ("lists", "slots", "clients listed", "max lists per client", "Gini", "top-10% share"):
             table.add_column(col, justify="right")
@@ -191,6 +221,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         jobs: int = typer.Option(2, "--jobs", min=1, help="Worker processes for the batch."),
         batch: bool = typer.Option(True, "--batch/--no-batch", help="Also time top 20 for every vacancy."),
         seed: int = typer.Option(0, "--seed"),
+        source: str = typer.Option("auto", "--source", help="Population: generator (demo-region generator), synthetic, or auto."),
     ) -> None:
         """Latency of one vacancy's list over all clients (p50/p95/p99), the all-vacancies batch, memory."""
         from rich.console import Console
@@ -200,7 +231,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from plein.progress import console_progress
 
         with console_progress("matching speed") as cb:
-            res = run(n_clients=clients, n_vacancies=vacancies, queries=queries, jobs=jobs, seed=seed, batch=batch, progress=cb)
+            try:
+                res = run(n_clients=clients, n_vacancies=vacancies, queries=queries, jobs=jobs, seed=seed, batch=batch,
+                          source=source, progress=cb)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--source") from None
         table = Table(title="Matching speed (in-process, rule-based, top 20 with reasons)")
         table.add_column("measure")
         table.add_column("value", justify="right")

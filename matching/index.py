@@ -14,7 +14,7 @@ Layout (S = number of distinct skills, rows = clients or vacancies):
   profiles (so a generic skill such as "communication" counts less than "operate forklift"),
   falling back to the documents in the data when no taxonomy is given.
 
-The same four skill quantities are computed two ways that agree exactly: column slices (CSC)
+The same skill quantities are computed two ways that agree exactly: column slices (CSC)
 for candidate generation over all rows (`vacancy_skill_scores`, `client_skill_scores`), and
 row-wise products for given pairs (`pair_skill_arrays`, used by `matching.features`). A test
 checks they agree.

@@ -99,8 +99,10 @@ def training_frame(outcomes: pd.DataFrame, index) -> pd.DataFrame:
     """Pair features plus label for every listed pair in `outcomes` (the ranker's training set).
 
     Features are computed as of the date the pair was first listed, so time-dependent ones
-    (months since intake) are what a ranker would have seen then. Pairs whose client or
-    vacancy is not in the index are dropped (counted in ``attrs["dropped"]``).
+    (months since intake) are what a ranker would have seen then; client attributes (rung
+    included) are the index's current ones. For point-in-time rungs use
+    `models.ranker.ranker_features`. Pairs whose client or vacancy is not in the index are
+    dropped (counted in ``attrs["dropped"]``).
     """
     from matching.features import compute_features
 

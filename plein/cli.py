@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "matching.cli",
     "models.cli",
     "api.cli",
+    "api.demo",
 )
 
 for _name in COMMAND_MODULES:

@@ -505,7 +505,7 @@ def _resolve_tokens(tokens: set[str], frame: Any, resolver: Any) -> dict[str, st
 
 
 def _check_vocabulary(
-    values: pd.Series, col: schema.Column, kind: str, frame: Any, resolver: Any, issues: _Issues, raw: pd.Series
+    values: pd.Series, col: schema.Column, kind: str, frame: Any, resolver: Any, issues: _Issues
 ) -> pd.Series:
     """Resolve the skills (or occupations) in `values` to canonical labels: unresolved URIs are
     errors, unknown labels warnings (one per label, with its row count)."""
@@ -538,7 +538,7 @@ def _check_vocabulary(
                         issues.one(i, col.name, tok, f"{kind} URI does not resolve in the taxonomy")
         for tok in sorted(t for t in unknown if not _URI.match(t)):
             n = counts[tok]
-            where = f"{n} row{'s' if n != 1 else ''}" + (f", first here" if n > 1 else "")
+            where = f"{n} row{'s' if n != 1 else ''}" + (", first here" if n > 1 else "")
             issues.one(
                 first_row[tok], col.name, tok,
                 f"{kind} label not in the taxonomy; kept as given ({where})", severity="warning",
@@ -632,10 +632,10 @@ def _validate_frame(
         values, blank = _PARSERS[col.kind](raw, col, issues)
         if (table.name, col.name) in SKILL_COLUMNS and taxonomy is not None:
             values = _check_vocabulary(values, col, "skill", getattr(taxonomy, "skills", None),
-                                       getattr(taxonomy, "resolve_skills", None), issues, raw)
+                                       getattr(taxonomy, "resolve_skills", None), issues)
         elif (table.name, col.name) in OCCUPATION_COLUMNS and taxonomy is not None:
             values = _check_vocabulary(values, col, "occupation", getattr(taxonomy, "occupations", None),
-                                       getattr(taxonomy, "resolve_occupations", None), issues, raw)
+                                       getattr(taxonomy, "resolve_occupations", None), issues)
         columns[col.name] = values
         blanks[col.name] = blank
 

@@ -170,3 +170,25 @@ def test_explain_with_ranker_outside_the_reranked_shortlist(kitchen, fake_ranker
     assert lst.ids() != ["history"]  # the model's favourite is not among the 2 best by rules
     ex = m.explain("cook-job", "history", top=1, ranker=fake_ranker)
     assert not ex.on_list and "outside the best 2 that the model re-ranks" in ex.summary
+
+
+def test_models_ranker_satisfies_the_reranking_contract(small_region):
+    """The models package's ranker, trained on the demo region's outcomes, re-ranks lists."""
+    ranker_mod = pytest.importorskip("models.ranker")
+    from plein.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.builtin()
+    pairs = ranker_mod.labelled_pairs(small_region.outcomes)
+    pairs = pairs[pairs["start"] >= pairs["start"].quantile(0.8)].reset_index(drop=True)  # a recent slice keeps it quick
+    assert pairs["hired"].nunique() == 2
+    X = ranker_mod.ranker_features(small_region, pairs, taxonomy=taxonomy)
+    model = ranker_mod.RankerModel(max_iter=50).fit(X, pairs["hired"].to_numpy())
+    model.version = "test"
+    m = Matcher.from_region(small_region, taxonomy=taxonomy, as_of=dt.date(2026, 10, 1))
+    open_ids = [v for v, c in zip(small_region.vacancies["id"], small_region.vacancies["close_date"]) if c is None or c > dt.date(2026, 10, 1)]
+    lst = m.candidates_for_vacancy(open_ids[0], top=10, ranker=model)
+    assert lst.scored_by == "model:test" and lst.results
+    scores = [r.score for r in lst.results]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    assert all(r.reasons["model"]["contributions"] for r in lst.results)
+    assert {c[0] for r in lst.results for c in r.reasons["model"]["contributions"]} <= set(FEATURE_COLUMNS)

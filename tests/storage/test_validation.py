@@ -218,7 +218,9 @@ def test_unreadable_files_get_a_clear_error(tmp_path):
     bad.write_bytes("id,skills\nk1,caf\xe9\n".encode("latin-1"))
     with pytest.raises(FileFormatError, match="not UTF-8"):
         read_file(bad)
+    excel = tmp_path / "clients.xlsx"
+    excel.write_text("x")
     with pytest.raises(FileFormatError, match="extension"):
-        read_file(tmp_path / "clients.xlsx") if (tmp_path / "clients.xlsx").write_text("x") else None
+        read_file(excel)
     with pytest.raises(FileFormatError, match="not a readable Parquet"):
         read_file(bad, format="parquet")
