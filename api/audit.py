@@ -68,7 +68,7 @@ class AuditLog:
         self, principal: Principal, action: str, client_ids: list[str], context: str, extra: dict[str, Any] | None = None
     ) -> None:
         """Log a read that exposed several clients (a list, a candidate list, a worklist)."""
-        ids = [str(c) for c in client_ids]
+        ids = [str(c) for c in client_ids]  # a copy: callers may pass cached tuples
         detail = {"context": context, "count": len(ids), "client_ids": ids[:MAX_IDS_IN_DETAIL], **(extra or {})}
         if len(ids) > MAX_IDS_IN_DETAIL:
             detail["truncated"] = True

@@ -7,7 +7,7 @@ Three measurements, each against the target of the models issue:
    time, as in training; timed separately), are resampled with replacement to `--pairs` rows,
    and `RankerModel.fit` is timed on them.
 2. **Ladder training on 100k clients** (target 60 s): a region of `--clients` clients; the
-   dataset build (features, labels) and the fit of the calibrated two-target model on the
+   dataset build (features, labels) and the fit of the two-target model on the
    training side of the time split are timed, and reported together.
 3. **Batch prediction for 100k clients** (target 5 s): the features of every client on one
    date and both probabilities, timed as one batch (features and prediction also apart).
@@ -105,7 +105,7 @@ def bench_ladder(n_clients: int, seed: int, progress=print) -> list[tuple]:
     return [
         ("ladder: generate region (no target)", f"{n_clients:,} clients", t_gen, c_gen, None),
         ("ladder: dataset (features + labels)", f"{len(ds.X):,} snapshots", t_ds, c_ds, None),
-        ("ladder: fit (2 targets, calibrated)", f"{len(Xtr):,} training snapshots", t_fit, c_fit, None),
+        ("ladder: fit (2 targets)", f"{len(Xtr):,} training snapshots", t_fit, c_fit, None),
         ("ladder: training = dataset + fit", f"{n_clients:,} clients", t_ds + t_fit, c_ds + c_fit, TARGETS["ladder_train"]),
         ("batch: features", f"{len(X):,} clients", t_x, c_x, None),
         ("batch: predict p_rise and p_paid", f"{len(X):,} clients", t_p, c_p, None),

@@ -390,6 +390,12 @@ def decide(kind: str, challenger: tuple[dict, dict], champion: tuple[dict, dict]
     c_val = c_metrics.get(metric, float("nan"))
     if not np.isfinite(c_val):
         reasons.append(f"the challenger has no valid {metric} (got {c_val})")
+    # a first champion must still be worth serving: better than chance and than the simple baseline
+    b_val = c_metrics.get(f"baseline_{metric}", float("nan"))
+    if np.isfinite(c_val) and metric.startswith("auc") and c_val <= 0.5:
+        reasons.append(f"the challenger is no better than chance on {metric}: {c_val:.4f}")
+    elif np.isfinite(c_val) and np.isfinite(b_val) and c_val <= b_val:
+        reasons.append(f"the challenger is not better than the simple baseline on {metric}: {c_val:.4f} <= {b_val:.4f}")
     if champion is not None:
         h_val = champion[0].get(metric, float("nan"))
         if np.isfinite(c_val) and np.isfinite(h_val) and c_val < h_val - tolerance:

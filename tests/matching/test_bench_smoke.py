@@ -14,10 +14,17 @@ def test_speed_bench_runs_on_a_tiny_population(shared_data):
     assert res["query_ms_p50"] <= res["query_ms_p99"]
 
 
-def test_history_bench_on_the_small_region(small_region):
-    from bench.matching_quality import history_benchmark
+def test_ndcg_and_bm25_pair_scores():
+    import numpy as np
+    import pandas as pd
 
-    table = history_benchmark(region=small_region)
-    assert set(table["method"]) >= {"Rule-only score", "BM25 (skill labels)"}
-    assert table["NDCG@10"].between(0, 1).all()
-    assert (table["vacancies"] > 0).all()
+    from bench.matching_quality import _bm25_pair_scores, ndcg_at_k
+    from matching.index import MatchIndex
+
+    assert ndcg_at_k(np.array([1, 0, 0])) == pytest.approx(1.0)
+    assert ndcg_at_k(np.array([0, 0, 1])) == pytest.approx(1 / np.log2(4))
+    assert np.isnan(ndcg_at_k(np.array([0, 0])))
+    ix = MatchIndex(pd.DataFrame({"id": ["a", "b"], "skills": [["weld", "grind"], ["cook"]]}),
+                    pd.DataFrame({"id": ["v"], "skills": [["weld", "grind"]]}))
+    scores = _bm25_pair_scores(ix, pd.DataFrame({"client_id": ["a", "b"], "vacancy_id": ["v", "v"]}))
+    assert scores[0] > scores[1] == 0
