@@ -183,6 +183,10 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         docs_url="/docs",
         redoc_url=None,
         responses=problems.problem_responses(400, 401, 403, 422),
+        # FastAPI traces every request when an OpenTelemetry provider is configured (MLflow
+        # configures one when it is imported); that costs more than the candidate-list
+        # request itself. On only when asked for (PLEIN_OTEL=1) and a collector is set up.
+        telemetry=None if config.telemetry else {"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.service = service
     problems.install(app)

@@ -80,7 +80,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         clients: int = typer.Option(100_000, help="Clients in the generated region."),
         seed: int = typer.Option(42, help="Generator seed."),
         duration: float = typer.Option(20.0, help="Seconds of measured load."),
-        concurrency: int = typer.Option(16, help="Requests in flight at once."),
+        concurrency: int = typer.Option(16, help="Requests in flight at once (closed-loop phases)."),
+        rate: float = typer.Option(400.0, help="Offered requests/s of the open-loop phase (0: skip it)."),
         max_requests: int = typer.Option(20_000, help="Stop after this many requests."),
         vacancies: int = typer.Option(0, help="Distinct vacancies asked for (0 = every open vacancy)."),
         server_workers: int = typer.Option(1, help="uvicorn worker processes."),
@@ -90,7 +91,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from bench.api_load import main as run_bench
 
         run_bench(clients=clients, seed=seed, duration=duration, concurrency=concurrency, max_requests=max_requests,
-                  vacancies=vacancies, server_workers=server_workers, data_dir=data_dir or None)
+                  vacancies=vacancies, server_workers=server_workers, data_dir=data_dir or None, rate=rate)
 
 
 def _engine():

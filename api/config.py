@@ -8,6 +8,8 @@ Read from the environment once, when the application is created:
 - ``PLEIN_JOB_WORKERS``: optimisations run at the same time in this process (default 1)
 - ``PLEIN_COOKIE_SECURE``: 1 to mark the dashboard cookie Secure (behind HTTPS)
 - ``PLEIN_API_PRELOAD``: 0 to build the matcher on first use instead of at start
+- ``PLEIN_RESULT_CACHE_SIZE``: candidate lists kept in memory (default 8192)
+- ``PLEIN_OTEL``: 1 for FastAPI's OpenTelemetry request spans and metrics
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class ServiceConfig:
     matcher_max_age: float = 600.0
     #: candidate lists (and their JSON) kept in memory per process, least recently used out
     result_cache_size: int = 8192
+    #: FastAPI's OpenTelemetry spans, metrics and logs per request (needs a configured provider)
+    telemetry: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,5 +85,6 @@ class ServiceConfig:
             migrate=_flag("PLEIN_API_MIGRATE", True),
             recover_jobs=_flag("PLEIN_API_RECOVER_JOBS", True),
             result_cache_size=max(0, _int("PLEIN_RESULT_CACHE_SIZE", 8192)),
+            telemetry=_flag("PLEIN_OTEL", False),
         )
         return replace(cfg, **overrides) if overrides else cfg

@@ -21,7 +21,14 @@ from api.service import Service
 COOKIE_NAME = "plein_key"
 
 
-def get_service(request: Request) -> Service:
+def service_of(request: Request) -> Service:
+    """The process's service state (for plain functions)."""
+    return request.app.state.service
+
+
+async def get_service(request: Request) -> Service:
+    """The service state as a dependency. Async on purpose: FastAPI runs plain-def
+    dependencies on the thread pool, a hop per request the busiest endpoint cannot afford."""
     return request.app.state.service
 
 
@@ -46,7 +53,7 @@ async def resolve_principal(request: Request, *, cookie: bool = False) -> Princi
     key = presented_key(request, cookie=cookie)
     if key is None:
         return None
-    service = get_service(request)
+    service = service_of(request)
     found, principal = service.keys.cached(key)
     if found:
         return principal

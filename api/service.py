@@ -53,6 +53,9 @@ def retry_on_lock(call, attempts: int = 6):
             time.sleep(0.02 * 2**attempt)
 
 
+GC_YOUNG_THRESHOLD = 20_000
+
+
 def _freeze_long_lived_objects() -> None:
     """Keep the cyclic garbage collector away from the region and the matcher.
 
@@ -66,6 +69,10 @@ def _freeze_long_lived_objects() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    # fewer, larger young collections: requests allocate many short-lived objects
+    threshold = gc.get_threshold()
+    if threshold[0] < GC_YOUNG_THRESHOLD:
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
 
 
 class NotReady(RuntimeError):
@@ -150,6 +157,8 @@ class Service:
                 self.models()
             except Exception as exc:
                 log.warning("models not loaded at start-up: %s", exc)
+            # the model libraries (MLflow, scikit-learn) are hundreds of thousands of objects
+            _freeze_long_lived_objects()
 
         self._preload_thread = threading.Thread(target=preload, name="plein-preload", daemon=True)
         self._preload_thread.start()

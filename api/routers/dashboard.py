@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 
 from api import caseload_service
 from api.auth import Principal
-from api.deps import COOKIE_NAME, get_service, presented_key, resolve_principal, route_key
+from api.deps import COOKIE_NAME, presented_key, service_of, resolve_principal, route_key
 from api.problems import ProblemError
 from api.roles import PUBLIC, ROLE_MATRIX, Role
 from api.schemas import OutcomeCreate
@@ -142,7 +142,7 @@ async def login_form(request: Request, principal: PagePrincipal, next: Annotated
 
 @router.post("/login")
 async def login(request: Request, api_key: Annotated[str, Form(max_length=512)] = "", next: Annotated[str, Form(max_length=300)] = "/dashboard"):
-    service = get_service(request)
+    service = service_of(request)
     from starlette.concurrency import run_in_threadpool
 
     principal = await run_in_threadpool(service.keys.authenticate, api_key.strip())
@@ -196,7 +196,7 @@ def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: st
 
 @router.get("/caseload")
 def caseload_page(request: Request, principal: PagePrincipal):
-    service = get_service(request)
+    service = service_of(request)
     error = None
     balance = None
     try:
@@ -228,7 +228,7 @@ def optimise(request: Request, principal: PagePrincipal, mode: Annotated[str, Fo
     _check_csrf(request, csrf)
     if mode not in ("full", "intake"):
         raise ProblemError("validation-error", f"Unknown mode {mode!r}: choose full or intake.")
-    service = get_service(request)
+    service = service_of(request)
     job_id = caseload_service.start_optimisation(service, mode, {}, principal.name)
     service.audit.record(principal, "start", "optimisation", job_id, {"mode": mode, "via": "dashboard"})
     return RedirectResponse(f"/dashboard/jobs/{job_id}?done=started", status_code=303)
@@ -236,7 +236,7 @@ def optimise(request: Request, principal: PagePrincipal, mode: Annotated[str, Fo
 
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: IdPath, principal: PagePrincipal):
-    service = get_service(request)
+    service = service_of(request)
     job = service.jobs.get(job_id)
     if job is None:
         return render(request, "not_found.html", principal, status_code=404, what=f"job {job_id}")
@@ -249,7 +249,7 @@ def proposal_page(request: Request, proposal_id: IdPath, principal: PagePrincipa
 
 
 def _proposal_page(request: Request, proposal_id: str, principal: Principal, error: str | None = None, status_code: int = 200):
-    service = get_service(request)
+    service = service_of(request)
     row = caseload_service.get_proposal(service, proposal_id)
     if row is None:
         return render(request, "not_found.html", principal, status_code=404, what=f"proposal {proposal_id}")
@@ -318,7 +318,7 @@ def decide(request: Request, proposal_id: IdPath, principal: PagePrincipal,
     _check_csrf(request, csrf)
     if action not in ("approve", "reject"):
         raise ProblemError("validation-error", "Choose approve or reject.")
-    service = get_service(request)
+    service = service_of(request)
     try:
         caseload_service.decide(service, proposal_id, action, principal.name, note.strip() or None)
     except ProblemError as exc:
@@ -340,7 +340,7 @@ def vacancies_page(request: Request, principal: PagePrincipal,
 
     from plein.storage.tables import sql_table
 
-    service = get_service(request)
+    service = service_of(request)
     v = sql_table("vacancies")
     e = sql_table("employers")
     today = dt.date.today()
@@ -371,7 +371,7 @@ def _vacancy_page(request: Request, vacancy_id: str, principal: Principal, error
     from api.routers.matching import candidate_card, candidate_list
     from plein.storage.tables import sql_table
 
-    service = get_service(request)
+    service = service_of(request)
     vacancy = fetch_one(service.engine, "vacancies", vacancy_id)
     if vacancy is None:
         return render(request, "not_found.html", principal, status_code=404, what=f"vacancy {vacancy_id}")
@@ -405,7 +405,7 @@ def record_outcome_form(request: Request, vacancy_id: IdPath, principal: PagePri
     from api.routers.matching import record_outcome
 
     _check_csrf(request, csrf)
-    service = get_service(request)
+    service = service_of(request)
     try:
         body = OutcomeCreate(client_id=client_id, stage=stage, reason=reason.strip() or None)
         record_outcome(service, principal, vacancy_id, body)
