@@ -17,6 +17,7 @@ import hmac
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,7 +120,7 @@ class KeyStore:
     """Looks up the principal for a presented secret, with a short in-process cache so a busy
     endpoint does not query the key table on every request."""
 
-    _instances: list[KeyStore] = []
+    _instances: weakref.WeakSet[KeyStore] = weakref.WeakSet()
     _instances_lock = threading.Lock()
 
     def __init__(self, engine: Engine, cache_seconds: float = CACHE_SECONDS) -> None:
@@ -128,13 +129,13 @@ class KeyStore:
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
         with KeyStore._instances_lock:
-            KeyStore._instances.append(self)
+            KeyStore._instances.add(self)
 
     @classmethod
     def invalidate_all(cls) -> None:
         """Forget every cached lookup in this process (after a revocation)."""
         with cls._instances_lock:
-            for store in cls._instances:
+            for store in list(cls._instances):
                 with store._lock:
                     store._cache.clear()
 

@@ -283,7 +283,7 @@ def main(clients: int = 100_000, seed: int = 42, duration: float = 20.0, concurr
         if rate:
             n = int(rate * duration)
             mix = [paths[rng.randrange(len(paths))] for _ in range(n)]
-            at_rate = _run_phase(port, key, mix, max(concurrency, 32), duration + 5, n, tmp, proc.pid, rate=rate)
+            at_rate = _run_phase(port, key, mix, concurrency, duration + 5, n, tmp, proc.pid, rate=rate)
             results.append(_summary(f"steady, offered {rate:.0f} req/s", at_rate))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -11,7 +11,8 @@
 Prints a table: wall seconds, solver seconds, objective, proven bound and gap, unassigned,
 handovers, and the process's peak memory (resident set, which includes the generated region).
 The generator sizes coaches at about 120 caseload clients each, so `--clients 50000` gives
-~360 coaches; the coach count is printed.
+~360 coaches; `--coaches 400` splits the largest caseloads (capacity, client maximum and clients
+halved) until there are 400.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import resource
 import time
 
 import numpy as np
+import pandas as pd
 
 from plein.progress import ProgressCallback, no_progress
 
@@ -57,9 +59,39 @@ def _row(step: str, proposal, wall: float, n_coaches: int) -> dict:
     }
 
 
+def split_coaches(region, n_coaches: int, seed: int = 0):
+    """Reach `n_coaches` by splitting the coaches with the largest capacity in two: the copy
+    keeps team, specialisations, municipalities and office, takes half the capacity, half the
+    client maximum and half the clients. Returns the region with new coach and client frames."""
+    co = region.coaches.copy().reset_index(drop=True)
+    if n_coaches < len(co):
+        raise ValueError(f"--coaches {n_coaches} is below the {len(co)} coaches the generator made for this many clients")
+    cl = region.clients.copy()
+    rng = np.random.default_rng(seed)
+    k = 0
+    while len(co) < n_coaches:
+        i = int(co["capacity_points"].astype(float).idxmax())
+        row = co.loc[i].copy()
+        half_cap, half_max = float(row["capacity_points"]) / 2, int(row["max_clients"]) // 2
+        co.loc[i, "capacity_points"], co.loc[i, "max_clients"] = half_cap, int(row["max_clients"]) - half_max
+        k += 1
+        row["id"], row["name"] = f"{row['id']}-split{k}", f"{row['name']} (2)"
+        row["capacity_points"], row["max_clients"] = half_cap, half_max
+        co = pd.concat([co, row.to_frame().T], ignore_index=True)
+        mine = np.flatnonzero((cl["coach_id"] == co.loc[i, "id"]).to_numpy())
+        moved = rng.choice(mine, size=len(mine) // 2, replace=False) if len(mine) else mine
+        cl.loc[cl.index[moved], "coach_id"] = row["id"]
+    for col in ("capacity_points",):
+        co[col] = co[col].astype(float)
+    co["max_clients"] = co["max_clients"].astype(int)
+    region.coaches, region.clients = co, cl
+    return region
+
+
 def run(
     n_clients: int = 50_000,
     seed: int = 1,
+    n_coaches: int | None = None,
     time_limit: float = 45.0,
     intake: int = 500,
     intake_time_limit: float = 1.5,
@@ -73,6 +105,8 @@ def run(
     t = time.perf_counter()
     region = generate_region(n_clients, seed=seed)
     gen_s = time.perf_counter() - t
+    if n_coaches:
+        region = split_coaches(region, n_coaches, seed)
     plan = plan_date_of(region)
     n_coaches = len(region.coaches)
     rows = [{"step": "generate", "clients": len(region.clients), "coaches": n_coaches, "wall_s": round(gen_s, 2),

@@ -69,6 +69,7 @@ def _register_bench(bench: typer.Typer) -> None:
     @bench.command("caseload")
     def bench_caseload(
         clients: int = typer.Option(50_000, "--clients", help="Clients in the generated region."),
+        coaches: int = typer.Option(None, "--coaches", help="Split the largest caseloads until there are this many coaches."),
         seed: int = typer.Option(1, "--seed"),
         time_limit: float = typer.Option(45.0, "--time-limit", help="Solver seconds for the full rebalance."),
         intake: int = typer.Option(500, "--intake", help="Clients released and placed again by an intake run."),
@@ -83,7 +84,12 @@ def _register_bench(bench: typer.Typer) -> None:
         from plein.progress import console_progress
 
         with console_progress("caseload benchmark") as cb:
-            rows = run(clients, seed=seed, time_limit=time_limit, intake=intake, intake_time_limit=intake_time_limit, progress=cb)
+            try:
+                rows = run(clients, seed=seed, n_coaches=coaches, time_limit=time_limit, intake=intake,
+                           intake_time_limit=intake_time_limit, progress=cb)
+            except ValueError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
         print_rows(rows)
         if as_json:
             for r in rows:

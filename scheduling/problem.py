@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from plein.domain import ClientStatus, TeamKind, haversine_km, required_specialisations
+from plein.domain import ClientStatus, TeamKind, haversine_km
 from plein.region import Region
 from scheduling.config import ScheduleConfig
 from scheduling.core import AssignmentCore, Balance

@@ -34,7 +34,6 @@ from scheduling.model import build_cpsat
 
 #: pairs up to which the whole problem goes to CP-SAT directly
 DIRECT_PAIRS = 400
-_DEBUG = bool(__import__('os').environ.get('PLEIN_LNS_DEBUG'))
 
 
 @dataclass
@@ -520,8 +519,6 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
         solver = _solver(options, limit)
         status = solver.solve(built.model)
         work += solver.deterministic_time
-        if _DEBUG:
-            print(f"it {it} k {kk} items {sub.n_items} pairs {sub.n_pairs} {solver.status_name(status)} {solver.wall_time:.3f}s obj {ev.objective}")
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             new = built.values(solver)
             if not np.array_equal(new, cur):

@@ -163,3 +163,17 @@ def test_vectorised_rules_match_the_domain_rules(tiny):
     for k, r in enumerate(rows):
         assert _mask_set(int(masks[k])) == required_specialisations(r["benefit_type"], r["age_band"], r["newcomer"], r["special_group"])
         assert pts[k] == cfg.points(r["benefit_type"], r["ladder_rung"], r["complexity"], r["newcomer"], r["special_group"])
+
+
+def test_bench_split_coaches_keeps_capacity_and_clients(tiny):
+    import pytest
+
+    from bench.caseload_scale import split_coaches
+
+    r = tiny.make_region([tiny.coach("A", cap=10, maxc=9), tiny.coach("B", cap=4)], [tiny.client(f"c{i}", "A") for i in range(6)])
+    r = split_coaches(r, 3, seed=0)
+    assert len(r.coaches) == 3 and r.coaches["capacity_points"].sum() == 14.0
+    counts = r.clients["coach_id"].value_counts().to_dict()
+    assert counts == {"A": 3, "A-split1": 3}
+    with pytest.raises(ValueError, match="below the 3 coaches"):
+        split_coaches(r, 2)
