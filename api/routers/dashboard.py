@@ -172,7 +172,7 @@ async def logout():
 
 def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: str = "load", width: int = 640) -> dict[str, Any]:
     """Geometry for a horizontal bar chart of loads (1.0 = full), drawn as inline SVG."""
-    bar_h, gap, label_w, right = 18, 6, 170, 60
+    bar_h, gap, label_w, right = 18, 6, 230, 60
     top = max([1.0] + [float(r.get(value_key) or 0) for r in rows])
     scale_max = math.ceil(top * 4) / 4  # next quarter
     plot_w = width - label_w - right
