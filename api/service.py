@@ -220,11 +220,20 @@ class Service:
             self._refresh_in_background()
 
     def _refresh_in_background(self) -> None:
-        with self._data_lock:
-            if self._refreshing:
+        # Never build twice: while the lock is held a build is under way (the start-up preload
+        # or a rebuild after a change) and will deliver fresh data. A second build finishing
+        # later would replace the state, and its warm result cache, for nothing.
+        if not self._data_lock.acquire(blocking=False):
+            return
+        try:
+            state = self._data
+            fresh = state is not None and time.monotonic() - state.built_at < self.config.matcher_max_age
+            if self._refreshing or fresh:
                 return
             self._refreshing = True
             generation = self._data_generation
+        finally:
+            self._data_lock.release()
 
         def refresh() -> None:
             try:

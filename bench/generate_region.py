@@ -12,44 +12,13 @@ Target (the issue): 100k clients in under 60 s.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-
-class _PeakRSS:
-    """Samples the process's resident set size in a thread; `peak_mb` above the start level."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        import psutil
-
-        self._proc = psutil.Process()
-        self._interval = interval
-        self._stop = threading.Event()
-        self.base = self._proc.memory_info().rss
-        self.peak = self.base
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(self._interval)
-
-    def __enter__(self) -> "_PeakRSS":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
-
-    @property
-    def peak_mb(self) -> float:
-        return (self.peak - self.base) / 2**20
+from bench.measure import PeakMemory
 
 
 @dataclass
@@ -71,11 +40,11 @@ def run_one(name: str, clients: int, seed: int, taxonomy_loader, job_offers=None
     t0 = time.perf_counter()
     taxonomy = taxonomy_loader()
     load = time.perf_counter() - t0
-    with _PeakRSS() as mem:
+    with PeakMemory() as mem:
         t0 = time.perf_counter()
         region = generate_region(clients, seed, taxonomy=taxonomy, job_offers=job_offers)
         seconds = time.perf_counter() - t0
-    return Run(name, seconds, load, mem.peak_mb, region.summary(), region)
+    return Run(name, seconds, load, mem.peak_above_start_mb, region.summary(), region)
 
 
 def realism(region) -> dict[str, pd.DataFrame]:

@@ -16,10 +16,11 @@ import csv
 import os
 import socket
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
+
+from bench.measure import PeakMemory
 from pathlib import Path
 
 import numpy as np
@@ -108,38 +109,6 @@ def write_bench_files(folder: Path, n_clients: int, seed: int = 1) -> dict[str, 
                 (16, 24, 32, 36, 40)[i % 5], rung[i], 1 + i % 3, history, "nl" if i % 4 else "nl;en", coach[i],
             ])
     return paths
-
-
-class PeakMemory:
-    """Peak resident memory (RSS) of this process during a block, sampled every 20 ms."""
-
-    def __init__(self) -> None:
-        import psutil
-
-        self._proc = psutil.Process()
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def __enter__(self) -> PeakMemory:
-        self.base = self._proc.memory_info().rss
-        self.peak = self.base
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(0.02)
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
-
-    @property
-    def peak_mb(self) -> float:
-        return self.peak / 2**20
 
 
 @dataclass

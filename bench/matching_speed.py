@@ -27,6 +27,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from bench.measure import peak_rss_mb
 from plein.progress import ProgressCallback, no_progress
 
 #: Zutphen (GM0301), Lochem (GM0262), Bronckhorst (GM1876) town halls
@@ -34,9 +35,6 @@ TOWNS = [("GM0301", 52.1386, 6.2014), ("GM0262", 52.1597, 6.4111), ("GM1876", 52
 CERTIFICATES = ["VCA", "BHV", "heftruck", "HACCP", "code 95"]
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (Linux reports ru_maxrss in KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def synthetic_population(taxonomy, n_clients: int, n_vacancies: int, seed: int = 0, as_of: dt.date | None = None):

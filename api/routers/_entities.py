@@ -85,7 +85,6 @@ def write_rows(service, table_name: str, rows: list[dict[str, Any]], source: str
 def _body_frame(body: bytes, content_type: str, table_name: str) -> tuple[pd.DataFrame, str, list]:
     """(frame, source name, file-shape issues) from a bulk-import request body."""
     from plein.storage import codec
-    from plein.storage.importer import ImportValidationError
 
     media = content_type.split(";")[0].strip().lower()
     if media in ("application/json", ""):

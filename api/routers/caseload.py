@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api import caseload_service
 from api.config import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.deps import PrincipalDep, ServiceDep, authorize
-from api.problems import ProblemError, not_found, problem_responses
+from api.problems import not_found, problem_responses
 from api.schemas import Balance, Decision, Job, OptimisationRequest, Page, ProposalOut, ProposalSummary, page
 from plein.storage.operational import proposals
 

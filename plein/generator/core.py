@@ -282,7 +282,7 @@ class _Generator:
     # ----------------------------------------------------------------------------- clients
 
     def clients(self) -> _Clients:
-        rng, n, tax = self.rng_clients, self.n, self.tax
+        rng, n = self.rng_clients, self.n
         benefit = _weighted(rng, np.array(BENEFIT_SHARES), n)
         # where they live: Zutphen has more bijstand clients than the villages
         shares = np.array([m[4] for m in self.muni])
@@ -869,9 +869,8 @@ class _Generator:
     def assignment_history(self, c: _Clients, ladder: dict, staff: dict) -> dict:
         """Earlier coaches before the current one (0-2 switches), and one past assignment for
         clients who left. The last assignment of a client with a coach is open-ended."""
-        rng, n, ref = self.rng_assign, self.n, self.ref
+        rng, ref = self.rng_assign, self.ref
         coach, status, exit_day = staff["coach"], staff["status"], staff["exit_day"]
-        k = staff["k"]
         team_members = [np.flatnonzero(staff["team"] == t) for t in range(len(TEAMS))]
         cl, co, st, en, rs = [], [], [], [], []
         # clients with a current coach
