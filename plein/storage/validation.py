@@ -219,6 +219,9 @@ def _parse_enum(raw: pd.Series, col: schema.Column, issues: _Issues) -> tuple[pd
     return mapped.astype(object).where(~invalid & ~blank, None), blank
 
 
+INT32_MAX = 2**31 - 1
+
+
 def _parse_number(raw: pd.Series, col: schema.Column, issues: _Issues) -> tuple[np.ndarray, np.ndarray]:
     values, blank, invalid = _as_numbers(raw)
     kind = "a whole number" if col.kind == "int" else "a number"
@@ -228,6 +231,10 @@ def _parse_number(raw: pd.Series, col: schema.Column, issues: _Issues) -> tuple[
         fractional = ok & (values != np.floor(np.where(ok, values, 0)))
         issues.rows(fractional, col.name, raw, "not a whole number")
         ok &= ~fractional
+        # whole numbers are stored as 32-bit integers in every database
+        too_big = ok & (np.abs(np.where(ok, values, 0)) > INT32_MAX)
+        issues.rows(too_big, col.name, raw, f"too large: whole numbers are at most {INT32_MAX:,}")
+        ok &= ~too_big
     if col.min is not None or col.max is not None:
         lo = -np.inf if col.min is None else col.min
         hi = np.inf if col.max is None else col.max

@@ -224,3 +224,12 @@ def test_unreadable_files_get_a_clear_error(tmp_path):
         read_file(excel)
     with pytest.raises(FileFormatError, match="not a readable Parquet"):
         read_file(bad, format="parquet")
+
+
+def test_whole_numbers_beyond_the_database_range_are_refused_not_crashed():
+    df = pd.DataFrame({"id": ["v1", "v2"], "skills": ["a", "b"], "positions": ["99999999999999999999", "3"]})
+    clean, errors = validate_frame("vacancies", df, source="big.csv")
+    hard = [e for e in errors if e.severity == "error"]
+    assert [(e.row, e.column) for e in hard] == [(1, "positions")]  # data row 1 of a frame
+    assert "too large" in hard[0].reason
+    assert clean["positions"].tolist() == [3]
