@@ -250,6 +250,7 @@ def lagrangian_bound(
     ucost = core.unassigned_cost.astype(float) if core.unassigned_cost is not None else np.full(core.n_items, np.inf)
     starts = core.item_start
     nonempty = starts[1:] > starts[:-1]
+    unit = np.maximum(cap.mean(axis=1), 1.0)
     best, best_lam = -math.inf, lam.copy()
     scale = 1.0
     stall = 0
@@ -279,9 +280,12 @@ def lagrangian_bound(
         g = -cap.copy()
         for r in range(R):
             np.add.at(g[r], core.pair_agent[arg[chosen]], use[r, arg[chosen]] * mult[chosen])
-        norm = float((g * g).sum())
+        # in units of the mean capacity per resource, so the client-count rows (tens) are not
+        # drowned by the caseload-point rows (thousands): both sets of multipliers move
+        gn = g / unit[:, None]
+        norm = float((gn * gn).sum())
         if norm < 1e-12 or not math.isfinite(upper):
             break
         step = scale * max(upper - value, 1e-6 * max(1.0, abs(upper))) / norm
-        lam = np.maximum(0.0, lam + step * g)
+        lam = np.maximum(0.0, lam + step * gn / unit[:, None])
     return best, best_lam

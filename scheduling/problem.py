@@ -517,7 +517,11 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
     # flow out of overloaded caseloads). K = 0 keeps every eligible pair.
     k_cand, k_room = cfg.candidates_per_client, cfg.room_candidates
     cur_load = np.bincount(current[current >= 0], weights=points[current >= 0], minlength=n_co) if n_co else np.zeros(0)
-    room_rank = np.where(available & (cap_points > 0), cur_load / np.where(cap_points > 0, cap_points, 1), np.inf)
+    # room in both capacities: a coach at the client maximum has no room, whatever its points
+    cur_count = np.bincount(current[current >= 0], minlength=n_co) if n_co else np.zeros(0)
+    rel_count = np.where(max_clients > 0, cur_count / np.maximum(max_clients, 1), np.inf)
+    room_rank = np.where(available & (cap_points > 0),
+                         np.maximum(cur_load / np.where(cap_points > 0, cap_points, 1), rel_count), np.inf)
     cls_cur = current[rep] if n_cls else np.zeros(0, dtype=np.int64)
     sig_classes: dict[tuple, list[int]] = {}
     for c, j in enumerate(rep.tolist()):

@@ -5,7 +5,8 @@
    row). Reduced costs tell which alternative agents are worth trying.
 2. **Start**: round the LP down and place the remaining units greedily (cheapest reduced
    cost that fits); whatever fits nowhere stays unassigned at its penalty. So a start always
-   exists, even for tight or infeasible inputs.
+   exists, even for tight or infeasible inputs. Units left unplaced then go through an ejection
+   repair (`repair_unplaced`) that respects every capacity (points and client maximum).
 3. **Search**: small problems go to CP-SAT whole (hinted with the start). Large ones run a
    large-neighbourhood search: free every item on a few *related* agents (agents that share
    cheap alternatives by reduced cost) and let CP-SAT solve that sub-problem exactly, keep it
@@ -239,6 +240,177 @@ def greedy_start(core: AssignmentCore, lp: LPResult | None, x0: np.ndarray | Non
     return x
 
 
+def repair_unplaced(
+    core: AssignmentCore, x: np.ndarray, time_limit: float = 5.0, max_rounds: int = 30, depth: int = 2
+) -> np.ndarray:
+    """Place unplaced units directly or by ejection chains (augmenting paths), respecting every
+    resource (caseload points *and* the client maximum) and the move cap.
+
+    For an unplaced unit of item j and an eligible agent i without room: move one unit of an
+    item k that sits on i to another agent i2 where k fits (its cheapest fitting pair other
+    than i), so that j then fits on i. With `depth=2`, when no such i2 exists: k goes to an
+    agent i2 that has room once one of *its* units (item l) leaves for a third agent where l
+    fits. The cheapest chain by pair cost is taken, and only when it costs less than leaving j
+    unplaced; longer chains are left to the search's repair neighbourhoods. Everything is done
+    in rounds: each round precomputes, per item, its three cheapest fitting pairs (vectorised
+    over all pairs);
+    within the round every step re-checks the current free capacity, so the result stays
+    feasible. Rounds repeat while units get placed."""
+    x = np.asarray(x, dtype=np.int64).copy()
+    t_end = time.perf_counter() + time_limit
+    usage, pa, cost = core.usage, core.pair_agent, core.pair_cost
+    starts = core.item_start
+    moves_left = None
+    if core.max_moves is not None:
+        moves_left = int(core.max_moves - x[core.move_mask].sum())
+    mm = core.move_mask
+    heavy = np.zeros(core.n_items)
+    np.maximum.at(heavy, core.pair_item, usage[0].astype(float))
+    for _round in range(max_rounds):
+        remaining = _unassigned(core, x)
+        todo = np.flatnonzero(remaining > 0)
+        if len(todo) == 0 or time.perf_counter() > t_end:
+            break
+        free = core.capacity - agent_loads(core, x)
+        # per item its three cheapest pairs that fit now (pairs of one item have distinct agents)
+        fits = np.all(usage <= free[:, pa], axis=0)
+        key = np.where(fits, cost, np.iinfo(np.int64).max)
+        order = np.lexsort((key, core.pair_item))
+        rank = np.arange(core.n_pairs) - starts[core.pair_item[order]]
+        alt = np.full((core.n_items, 3), -1, dtype=np.int64)
+        for r in range(3):
+            sel = order[(rank == r)]
+            sel = sel[fits[sel]]
+            alt[core.pair_item[sel], r] = sel
+        # occupied pairs grouped by agent
+        occ = np.flatnonzero(x > 0)
+        occ = occ[np.argsort(pa[occ], kind="stable")]
+        occ_start = np.searchsorted(pa[occ], np.arange(core.n_agents + 1))
+
+        def _alt_for(items, banned_a, banned_b=None):
+            """Per item its cheapest pair that fits now, avoiding agents banned_a/banned_b."""
+            out = np.full(len(items), -1, dtype=np.int64)
+            for r in (2, 1, 0):  # the cheapest allowed one wins
+                a = alt[items, r]  # noqa: B023 (called within the iteration)
+                ok = (a >= 0) & (pa[np.maximum(a, 0)] != banned_a)
+                if banned_b is not None:
+                    ok &= pa[np.maximum(a, 0)] != banned_b
+                out = np.where(ok, a, out)
+            safe = np.maximum(out, 0)
+            out[np.any(usage[:, safe] > free[:, pa[safe]], axis=0)] = -1  # the table is per round  # noqa: B023 (called within the iteration)
+            return out
+
+        def _moves_ok(delta_moves):
+            return np.ones(len(delta_moves), dtype=bool) if moves_left is None else delta_moves <= moves_left  # noqa: B023 (called within the iteration)
+
+        def _pick(good, delta, limit):
+            good = good & (delta < limit)
+            if not good.any():
+                return None
+            return int(np.argmin(np.where(good, delta, np.iinfo(np.int64).max)))
+
+        def _one_ejection(pp, qs, ii, kk):
+            q2 = _alt_for(kk, ii)
+            good = q2 >= 0
+            q2s = np.maximum(q2, 0)
+            good &= _moves_ok(mm[pp].astype(int) + mm[q2s].astype(int) - mm[qs].astype(int)) if mm is not None else True
+            b = _pick(good, cost[pp] + cost[q2s] - cost[qs], limit_j)  # noqa: B023 (called within the iteration)
+            if b is None:
+                return None
+            return [(int(qs[b]), -1), (int(q2s[b]), 1), (int(pp[b]), 1)]
+
+        def _two_ejections(j, pp, qs, ii, kk, beam: int = 40):
+            # the beam cheapest first ejections; the ejected unit goes to an agent i2 that is
+            # full once an occupant of i2 leaves for a third agent where it fits
+            first = np.argsort(cost[pp] - cost[qs], kind="stable")[:beam]
+            pp, qs, ii, kk = pp[first], qs[first], ii[first], kk[first]
+            seg = [np.arange(starts[k], starts[k + 1]) for k in kk]
+            lens = np.array([len(s) for s in seg])
+            q2 = np.concatenate(seg)
+            sel = np.repeat(np.arange(len(pp)), lens)
+            keep = pa[q2] != ii[sel]
+            q2, sel = q2[keep], sel[keep]
+            if len(q2) == 0:
+                return None
+            i2 = pa[q2]
+            seg = [np.arange(occ_start[a], occ_start[a + 1]) for a in i2]  # noqa: B023 (called within the iteration)
+            lens = np.array([len(s) for s in seg])
+            if lens.sum() == 0:
+                return None
+            q3 = occ[np.concatenate(seg)]  # noqa: B023 (called within the iteration)
+            rep = np.repeat(np.arange(len(q2)), lens)
+            q2r, selr = q2[rep], sel[rep]
+            ir, i2r = ii[selr], pa[q2r]
+            ll = core.pair_item[q3]
+            good = (x[q3] > 0) & (q3 != qs[selr]) & np.all(usage[:, q2r] <= free[:, i2r] + usage[:, q3], axis=0)  # noqa: B023 (called within the iteration)
+            if not good.any():
+                return None
+            idx = np.flatnonzero(good)
+            q2r, selr, ir, i2r, q3, ll = q2r[idx], selr[idx], ir[idx], i2r[idx], q3[idx], ll[idx]
+            q4 = _alt_for(ll, ir, i2r)
+            good = q4 >= 0
+            q4s = np.maximum(q4, 0)
+            p1, q1 = pp[selr], qs[selr]
+            if mm is not None:
+                good &= _moves_ok(mm[p1].astype(int) - mm[q1].astype(int) + mm[q2r].astype(int) - mm[q3].astype(int) + mm[q4s].astype(int))
+            delta = cost[p1] - cost[q1] + cost[q2r] - cost[q3] + cost[q4s]
+            b = _pick(good, delta, limit_j)  # noqa: B023 (called within the iteration)
+            if b is None:
+                return None
+            return [(int(q1[b]), -1), (int(q3[b]), -1), (int(q4s[b]), 1), (int(q2r[b]), 1), (int(p1[b]), 1)]
+
+        placed = 0
+        todo = todo[np.argsort(-heavy[todo], kind="stable")]
+        for j in todo:
+            if time.perf_counter() > t_end:
+                break
+            ps = np.arange(starts[j], starts[j + 1])
+            limit_j = int(core.unassigned_cost[j]) if core.unassigned_cost is not None else np.iinfo(np.int64).max
+            while remaining[j] > 0 and len(ps):
+                # direct fit
+                ok = np.all(usage[:, ps] <= free[:, pa[ps]], axis=0)
+                if moves_left is not None:
+                    ok &= ~mm[ps] | (moves_left > 0)
+                if ok.any():
+                    p = ps[ok][np.argmin(cost[ps[ok]])]
+                    x[p] += 1
+                    free[:, pa[p]] -= usage[:, p]
+                    if moves_left is not None and mm[p]:
+                        moves_left -= 1
+                    remaining[j] -= 1
+                    placed += 1
+                    continue
+                # ejection: p on agent i, q an occupied pair on i whose unit leaves for q2
+                seg = [np.arange(occ_start[pa[p]], occ_start[pa[p] + 1]) for p in ps]
+                lens = np.array([len(s) for s in seg])
+                if lens.sum() == 0:
+                    break
+                qs = occ[np.concatenate(seg)]
+                pp = np.repeat(ps, lens)
+                ii = pa[pp]
+                kk = core.pair_item[qs]
+                # j fits on i once q's unit leaves
+                ok1 = (x[qs] > 0) & (kk != j) & np.all(usage[:, pp] <= free[:, ii] + usage[:, qs], axis=0)
+                if not ok1.any():
+                    break
+                pp, qs, ii, kk = pp[ok1], qs[ok1], ii[ok1], kk[ok1]
+                chain = _one_ejection(pp, qs, ii, kk) if depth >= 1 else None
+                if chain is None and depth >= 2 and time.perf_counter() < t_end:
+                    chain = _two_ejections(j, pp, qs, ii, kk)
+                if chain is None:
+                    break
+                for pair, d in chain:
+                    x[pair] += d
+                    free[:, pa[pair]] -= usage[:, pair] * d
+                    if moves_left is not None and mm[pair]:
+                        moves_left -= d
+                remaining[j] -= 1
+                placed += 1
+        if placed == 0:
+            break
+    return x
+
+
 # ---------------------------------------------------------------------------- CP-SAT calls
 def _solver(options: SolveOptions, time_limit: float, workers: int | None = None) -> cp_model.CpSolver:
     s = cp_model.CpSolver()
@@ -398,6 +570,13 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
             x = x_flow
     if x is None:
         x = greedy_start(core, None)
+    if _unassigned(core, x).any():
+        # units left over although some coach may make room for them: ejection repair
+        cb(0.04, 1.0, "repair: placing the units the start left over")
+        small = core.n_pairs <= 50_000
+        x_rep = repair_unplaced(core, x, time_limit=min(2.0, max(0.2, 0.05 * options.time_limit)), depth=2 if small else 1)
+        if evaluate(core, x_rep).objective < evaluate(core, x).objective and _admissible(core, evaluate(core, x_rep)):
+            x = x_rep
     if lp is None:
         t_lag = time.perf_counter()
         cb(0.05, 1.0, "Lagrangian bound")
@@ -491,6 +670,14 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
             result.stopped_by = "target gap"
             break
         it += 1
+        if it % 25 == 0 and ev.unassigned:
+            # the search keeps opening room: try the ejection repair again, briefly
+            x2 = repair_unplaced(core, x, time_limit=min(0.3, max(0.01, deadline - time.perf_counter())), max_rounds=1, depth=1)
+            ev2 = evaluate(core, x2)
+            if _admissible(core, ev2) and ev2.objective < ev.objective:
+                x, ev = x2, ev2
+                result.improvements += 1
+                result.history.append((time.perf_counter() - t0, ev.objective))
         wide = allowed is not None and it % 2 == 0 and k_wide > k
         unplaced = np.flatnonzero(_unassigned(core, x) > 0) if it % 3 == 0 else np.zeros(0, dtype=np.int64)
         if len(unplaced):
