@@ -46,36 +46,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @tax_app.command("import-esco")
     def import_esco(folder: Path = typer.Argument(..., help="Folder of the unzipped ESCO CSV download (language en).")) -> None:
         """Import the official ESCO CSV download (occupations, skills, relations, ISCO groups)."""
-        from rich.console import Console
+        from plein.taxonomy import Taxonomy
 
-        from plein.taxonomy import Taxonomy, TaxonomyError
-
-        try:
-            tax = Taxonomy.from_esco_csv(folder)
-        except TaxonomyError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        target = tax.save(_target())
-        console = Console()
-        _report(tax, console)
-        console.print(f"saved to {target}")
+        _import_and_save(Taxonomy.from_esco_csv, folder)
 
     @tax_app.command("import-profiles")
     def import_profiles(file: Path = typer.Argument(..., help="ESCO occupation_profiles.parquet.")) -> None:
         """Import the ESCO occupation profiles parquet (3,039 occupations with their skills)."""
-        from rich.console import Console
+        from plein.taxonomy import Taxonomy
 
-        from plein.taxonomy import Taxonomy, TaxonomyError
-
-        try:
-            tax = Taxonomy.from_profiles(file)
-        except TaxonomyError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        target = tax.save(_target())
-        console = Console()
-        _report(tax, console)
-        console.print(f"saved to {target}")
+        _import_and_save(Taxonomy.from_profiles, file)
 
     @tax_app.command("show")
     def show(
@@ -101,3 +81,20 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         related = tax.related_occupations(label, level=4)
         if related:
             console.print("same ISCO unit group: " + "; ".join(related[:15]))
+
+
+def _import_and_save(load, source: Path) -> None:
+    """Load a taxonomy with `load(source)`, save it under the data folder and report it."""
+    from rich.console import Console
+
+    from plein.taxonomy import TaxonomyError
+
+    try:
+        tax = load(source)
+    except TaxonomyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    target = tax.save(_target())
+    console = Console()
+    _report(tax, console)
+    console.print(f"saved to {target}")
