@@ -114,3 +114,18 @@ def test_decide_refuses_worse_or_unfair_and_accepts_better():
     assert any("four-fifths rule fails for gender" in r for r in decide("ladder", ({"auc": 0.85}, unfair), ({"auc": 0.79}, fair), gate))
     assert decide("ranker", ({"auc": 0.7}, fair), None, gate) == []
     assert decide("ranker", ({"auc": float("nan")}, fair), None, gate)
+
+
+def test_decide_refuses_a_first_champion_no_better_than_chance_or_the_baseline():
+    rng = np.random.default_rng(7)
+    n = 5_000
+    groups = _groups(n, rng)
+    p = rng.random(n)
+    y = (rng.random(n) < p).astype(int)
+    fair = audit(y, p, groups, 0.5)
+    gate = FairnessGate()
+    chance = decide("ladder", ({"auc": 0.5}, fair), None, gate)
+    assert len(chance) == 1 and "no better than chance" in chance[0]
+    below = decide("ladder", ({"auc": 0.70, "baseline_auc": 0.72}, fair), None, gate)
+    assert len(below) == 1 and "not better than the simple baseline" in below[0]
+    assert decide("ladder", ({"auc": 0.75, "baseline_auc": 0.72}, fair), None, gate) == []
