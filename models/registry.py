@@ -21,6 +21,7 @@ decision and its reasons are returned and recorded as tags on the challenger ver
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -66,8 +67,17 @@ def configure(settings: Settings | None = None):
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # MLflow also exports the URIs to the environment, where `get_settings()` would read them
+    # back for the rest of the process even after PLEIN_DATA_DIR changes: keep the environment
+    # as the user set it (MLflow's in-process setting is what `models:/` URIs use).
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 

@@ -173,3 +173,14 @@ def test_server_with_an_empty_registry_serves_nothing_and_does_not_crash(tmp_pat
     server = ModelServer()
     assert server.ladder is None and server.ranker is None
     assert json.dumps(server.status())
+
+
+def test_configure_leaves_the_environment_as_it_was(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "a"))
+    configure()
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "b"))
+    assert get_settings().mlflow_tracking_uri.endswith(str(tmp_path / "b" / "mlflow.db"))
