@@ -1,6 +1,6 @@
 """Benchmark: the caseload optimiser at regional scale, on a generated region.
 
-    plein bench caseload --clients 50000 --time-limit 45 --intake 500 --intake-time-limit 1.5
+    plein bench caseload --clients 50000 --time-limit 45 --intake 500 --intake-time-limit 1.0
 
 1. **Full rebalance** of the whole caseload with every constraint (specialisations,
    municipalities, absences, points capacity, client maximum, continuity, sector fit, travel,
@@ -53,6 +53,7 @@ def _row(step: str, proposal, wall: float, n_coaches: int) -> dict:
         "bound": s["bound"],
         "gap_pct": None if s["gap"] is None else round(100 * s["gap"], 3),
         "unassigned": a["unassigned"],
+        "min_unassigned_lp": (s.get("placement") or {}).get("min_unassigned_lp"),
         "handovers": a["handovers"],
         "max_load": a["max_relative_load"],
         "peak_rss_mb": round(peak_rss_mb(), 1),
@@ -94,7 +95,7 @@ def run(
     n_coaches: int | None = None,
     time_limit: float = 45.0,
     intake: int = 500,
-    intake_time_limit: float = 1.5,
+    intake_time_limit: float = 1.0,
     progress: ProgressCallback | None = None,
 ) -> list[dict]:
     from plein.generator import generate_region
@@ -138,7 +139,7 @@ def print_table(rows: list[dict]) -> None:
     from rich.table import Table
 
     cols = ["step", "clients", "movable", "coaches", "classes", "pairs", "wall_s", "solver_s", "objective", "bound",
-            "gap_pct", "unassigned", "handovers", "max_load", "peak_rss_mb"]
+            "gap_pct", "unassigned", "min_unassigned_lp", "handovers", "max_load", "peak_rss_mb"]
     table = Table(title="Caseload optimiser at scale (generated region)")
     for c in cols:
         table.add_column(c, justify="left" if c == "step" else "right")

@@ -61,8 +61,15 @@ def run_optimisation(
         raise ValueError(f"time_limit must be positive (got {options.time_limit})")
 
     def solve(m: str, share: float):
+        import time
+
+        t0 = time.perf_counter()
         problem = build_problem(region, m, options)
         limit = options.time_limit * share
+        if not options.deterministic:
+            # the time limit covers building the problem (at regional scale the placement
+            # plan is part of it); the search keeps at least half of it
+            limit = max(0.5 * limit, limit - (time.perf_counter() - t0))
         sopts = SolveOptions(
             time_limit=limit * (2.0 if options.deterministic else 1.0),
             work_budget=0.5 * limit if options.deterministic else None,

@@ -73,7 +73,7 @@ def _register_bench(bench: typer.Typer) -> None:
         seed: int = typer.Option(1, "--seed"),
         time_limit: float = typer.Option(45.0, "--time-limit", help="Solver seconds for the full rebalance."),
         intake: int = typer.Option(500, "--intake", help="Clients released and placed again by an intake run."),
-        intake_time_limit: float = typer.Option(1.5, "--intake-time-limit", help="Solver seconds for the intake."),
+        intake_time_limit: float = typer.Option(1.0, "--intake-time-limit", help="Solver seconds for the intake."),
         as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON lines too."),
     ) -> None:
         """Full rebalance and intake at regional scale: seconds, objective, bound, gap, peak memory."""
@@ -155,6 +155,8 @@ def print_proposal(proposal, pid: str | None = None, max_moves: int = 20) -> Non
         con.print("[bold]Why[/bold]")
         for c in proposal.explanation.get("capacity", [])[:8]:
             con.print(f"  capacity: {c['text']}")
+        for line in (proposal.explanation.get("joint") or {}).get("text", []):
+            con.print(f"  joint capacity: {line}")
         for line in proposal.explanation.get("conflicts", {}).get("text", []):
             con.print(f"  solver: {line}")
 

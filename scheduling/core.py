@@ -66,6 +66,15 @@ class AssignmentCore:
     #: quantity per pair of the current state (who stays where), for the start heuristic
     incumbent: np.ndarray | None = None
     name: str = "assignment"
+    #: every eligible pair when the pairs above are a candidate subset (`scheduling.placement`):
+    #: the bound is then taken over all of them
+    catalogue: object | None = None
+    #: a start solution (quantity per pair) and capacity multipliers [R, n_agents] in cost
+    #: units, e.g. from the placement plan
+    start: np.ndarray | None = None
+    multipliers: np.ndarray | None = None
+    #: figures for the report (placement plan, bounds)
+    notes: dict = field(default_factory=dict)
     _item_start: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -183,6 +192,33 @@ def balance_levels(core: AssignmentCore, balance_load: np.ndarray) -> tuple[int,
         t_max = int((-((-PER_MILLE * t_load) // t_den)).max())
         t_min = int(((PER_MILLE * t_load) // t_den).min())
     return l_max, l_min, t_max, t_min
+
+
+def balance_floor(core: AssignmentCore) -> int:
+    """A lower bound on the balance cost of *any* solution, from what is fixed: every agent's
+    load is at least its fixed load and at most fixed load + capacity, so the highest relative
+    load is at least the highest fixed one and the spread at least its distance to the lowest
+    reachable maximum (likewise for teams). Added to bounds that drop the balance terms."""
+    b = core.balance
+    if b is None or not b.active:
+        return 0
+    on = b.denominator > 0
+    den = b.denominator[on]
+    lo = core.base_load[on]
+    hi = lo + np.maximum(core.capacity[b.resource][on], 0)
+    l_max_lb = int((-((-PER_MILLE * lo) // den)).max())
+    l_min_ub = int(((PER_MILLE * hi) // den).min())
+    cost = b.w_max * l_max_lb + b.w_spread * max(0, l_max_lb - l_min_ub)
+    teams = b.team[on]
+    if b.w_team_spread and (teams >= 0).any():
+        ids = np.unique(teams[teams >= 0])
+        t_den = np.array([den[teams == t].sum() for t in ids])
+        t_lo = np.array([lo[teams == t].sum() for t in ids])
+        t_hi = np.array([hi[teams == t].sum() for t in ids])
+        t_max_lb = int((-((-PER_MILLE * t_lo) // t_den)).max())
+        t_min_ub = int(((PER_MILLE * t_hi) // t_den).min())
+        cost += b.w_team_spread * max(0, t_max_lb - t_min_ub)
+    return int(cost)
 
 
 def evaluate(core: AssignmentCore, x: np.ndarray) -> Evaluation:

@@ -75,8 +75,12 @@ def capacity_checks(problem: CaseloadProblem) -> list[CapacityCheck]:
     free_cnt = core.capacity[1]
     cls_pts = np.array([problem.client_points[m].sum() for m in problem.class_members])
     cls_cnt = core.multiplicity
-    # eligible coach set per class (from the pairs)
-    elig = [core.pair_agent[core.item_start[c] : core.item_start[c + 1]] for c in range(core.n_items)]
+    # eligible coach set per class: every eligible coach, not only the search's candidates
+    cat = problem.catalogue
+    if cat is not None:
+        elig = [cat.agents_of(int(g)) for g in cat.item_group]
+    else:
+        elig = [core.pair_agent[core.item_start[c] : core.item_start[c + 1]] for c in range(core.n_items)]
     rep = [int(m[0]) for m in problem.class_members]
     groups: dict[tuple[str, str], list[int]] = {}
     for c, j in enumerate(rep):
@@ -236,10 +240,58 @@ def _coach_attr(problem: CaseloadProblem) -> dict:
     return problem.coach_attrs
 
 
+def joint_check(problem: CaseloadProblem, top: int = 5) -> dict | None:
+    """Points and the client maximum *together*, over every eligible coach: the fewest
+    clients no assignment can place (LP over eligibility groups, `placement.shortfall`), and
+    the groups that are short. The per-group checks above look at one capacity at a time and
+    can all pass while this one fails (light clients fill a coach's client maximum before its
+    points, heavy ones the other way round)."""
+    from scheduling.placement import shortfall
+
+    cat = problem.catalogue
+    if cat is None or cat.n_groups == 0:
+        return None
+    plan = problem.plan
+    if plan is not None and plan.group_short is not None:
+        total, per_group = plan.min_unassigned, plan.group_short
+    else:
+        got = shortfall(cat, problem.core.multiplicity, problem.core.capacity)
+        if got is None:
+            return None
+        total, per_group = got
+    need = int(np.ceil(total - 1e-6))
+    out = {"min_unassigned": need, "lp_value": round(total, 2), "groups": [], "text": []}
+    if need <= 0:
+        out["text"].append("points and client maximum together leave room for every client over all eligible coaches")
+        return out
+    out["text"].append(f"points and client maximum together: at least {need} clients cannot be placed by any assignment "
+                       f"(LP over every eligible coach; {total:.1f} before rounding)")
+    rep_of_group = {}
+    for c, g in enumerate(cat.item_group.tolist()):
+        rep_of_group.setdefault(g, int(problem.class_members[c][0]))
+    for g in np.argsort(-per_group, kind="stable")[:top]:
+        if per_group[g] <= 1e-6:
+            break
+        j = rep_of_group[int(g)]
+        m = problem.clients.at[j, "municipality"]
+        m = None if m is None or m != m else str(m)
+        label = " ".join(sorted(problem.need[j])) or "no specialisation"
+        where = f" in {m}" if m else ""
+        pts = cat.group_usage[0, g] / POINT_SCALE
+        n_g = int(problem.core.multiplicity[cat.item_group == g].sum())
+        text = (f"{label}{where}, {pts:g} points each: {per_group[g]:.1f} of {n_g} clients find no room "
+                f"with the {len(cat.agents_of(int(g)))} eligible coaches")
+        out["groups"].append({"group": label + where, "points": float(pts), "clients": n_g,
+                              "short": round(float(per_group[g]), 2), "text": text})
+        out["text"].append(text)
+    return out
+
+
 def explain(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
     checks = capacity_checks(problem)
     short = [c for c in checks if c.short]
     return {
         "capacity": [c.to_dict() for c in short] or [c.to_dict() for c in checks[:5]],
+        "joint": joint_check(problem),
         "conflicts": conflict_groups(problem, time_limit=time_limit),
     }

@@ -33,6 +33,8 @@ class LPResult:
     columns: int  # pairs in the final LP
     rounds: int
     status: str
+    #: duals of the capacity rows [R, n_agents], >= 0, in cost units (a Lagrangian start)
+    multipliers: np.ndarray | None = None
 
     @property
     def integer_bound(self) -> int:
@@ -103,7 +105,7 @@ class _LPMatrix:
 
     def extra_columns(self):
         """Columns for u (per item) and the balance levels, with their costs and bounds."""
-        core, m = self.core, self.core.n_agents
+        core = self.core
         eq_blocks, ub_blocks, costs, bounds = [], [], [], []
         if self.has_u:
             n = core.n_items
@@ -223,6 +225,8 @@ def solve_lp(
     return LPResult(
         bound=bound, x=x, u=np.asarray(u, dtype=float), reduced_cost=np.asarray(rc, dtype=float),
         seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds, status="optimal",
+        multipliers=np.maximum(0.0, -np.asarray(y_ub[: core.n_resources * core.n_agents], dtype=float)).reshape(core.n_resources, core.n_agents)
+        if len(y_ub) >= core.n_resources * core.n_agents else None,
     )
 
 

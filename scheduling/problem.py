@@ -34,8 +34,12 @@ from plein.domain import ClientStatus, TeamKind, haversine_km
 from plein.region import Region
 from scheduling.config import ScheduleConfig
 from scheduling.core import AssignmentCore, Balance
+from scheduling.placement import PairCatalogue, PlacementPlan, placement_plan
 
 MODES = ("full", "intake", "what_if")
+#: candidate pairs from which the placement plan over every eligible pair is computed; below
+#: it the solver's own LP over the candidates and CP-SAT place everyone they can
+PLACEMENT_MIN_PAIRS = 200_000
 POINT_SCALE = 100  # solver works in 0.01 caseload points
 #: in what-if mode a voluntary handover costs this many times the handover weight
 WHAT_IF_HANDOVER_FACTOR = 100
@@ -134,6 +138,10 @@ class CaseloadProblem:
     client_lon: np.ndarray
     client_targets: list[tuple[str, ...]]
     fingerprint: str = ""
+    #: every eligible pair by eligibility group (the core may hold only candidate pairs)
+    catalogue: PairCatalogue | None = None
+    #: the placement plan (regional scale only)
+    plan: PlacementPlan | None = None
 
     @property
     def n_coaches(self) -> int:
@@ -527,7 +535,8 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
     for c, j in enumerate(rep.tolist()):
         special = j in pin_of or j in forbid_by_client
         sig_classes.setdefault(("client", j) if special else (int(need_mask[j]), client_muni[j]), []).append(c)
-    item_l, agent_l = [], []
+    # eligible coaches per signature
+    sig_lists, sig_agents, sig_masks = [], [], []
     for cls_list in sig_classes.values():
         j = rep[cls_list[0]]
         mask = eligible_mask(need[j], client_muni[j]).copy()
@@ -541,7 +550,58 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         ag = np.flatnonzero(mask)
         cls_arr = np.array(cls_list, dtype=np.int64)
         eligible_count[cls_arr] = len(ag)
-        if not k_cand or len(ag) <= k_cand + k_room + 1:
+        sig_lists.append(cls_arr)
+        sig_agents.append(ag)
+        sig_masks.append(mask)
+    width = k_cand + k_room + 1
+    pruned = bool(k_cand) and any(len(ag) > width for ag in sig_agents)
+    n_candidates = sum(len(c) * (min(len(ag), width) if k_cand else len(ag)) for c, ag in zip(sig_lists, sig_agents))
+    cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
+    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" else 1)
+    cls_forced = forced_current[rep] if n_cls else np.zeros(0, dtype=bool)
+    mult_now = np.array([len(m) for m in class_members], dtype=np.int64)
+    # every eligible pair, compressed by eligibility group: for the placement plan, a
+    # bound valid beyond the candidates and the joint capacity check (`scheduling.placement`)
+    cls_sig = np.zeros(n_cls, dtype=np.int64)
+    for s_id, cls_arr in enumerate(sig_lists):
+        cls_sig[cls_arr] = s_id
+    base = int(cls_pts.max(initial=0)) + 1
+    g_keys, item_group = np.unique(cls_sig * base + cls_pts, return_inverse=True)
+    g_sig, g_pts = g_keys // base, g_keys % base
+    g_agents = [sig_agents[s] for s in g_sig]
+    group_start = np.concatenate([[0], np.cumsum([len(a) for a in g_agents])]).astype(np.int64)
+    stay_agent = np.where((cls_cur >= 0) & ~cls_forced, cls_cur, -1)
+    # the current coach counts as a stay only where it is eligible (else the move is forced)
+    for c in np.flatnonzero(stay_agent >= 0):
+        if not sig_masks[cls_sig[c]][cls_cur[c]]:
+            stay_agent[c] = -1
+    catalogue = PairCatalogue(
+        item_group=item_group.ravel().astype(np.int64), group_start=group_start,
+        group_agent=np.concatenate(g_agents).astype(np.int64) if g_agents else np.zeros(0, dtype=np.int64),
+        group_usage=np.vstack([g_pts, np.ones(len(g_pts), dtype=np.int64)]).astype(np.int64),
+        stay_agent=stay_agent.astype(np.int64), handover=int(h_cost),
+        tables=((sector_tab, cls_target), (travel_tab, cls_loc), (lang_tab, cls_lang)),
+    )
+    plan = None
+    if pruned and n_candidates > PLACEMENT_MIN_PAIRS:
+        cap_now = np.vstack([np.maximum(np.rint(cap_points * POINT_SCALE).astype(np.int64) - fixed_points, 0),
+                             np.maximum(max_clients - fixed_count, 0)])
+        plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
+                              time_limit=max(1.0, 0.25 * options.time_limit), deterministic=options.deterministic,
+                              seed=options.seed)
+        if plan is not None and len(plan.items):
+            # room is judged in the plan's state, where the search starts
+            plan_pts = np.bincount(plan.agents, weights=plan.quantity * cls_pts[plan.items], minlength=n_co) / POINT_SCALE
+            plan_cnt = np.bincount(plan.agents, weights=plan.quantity, minlength=n_co)
+            fixed_pts_f = fixed_points / POINT_SCALE
+            room_rank = np.where(available & (cap_points > 0), np.maximum(
+                (plan_pts + fixed_pts_f) / np.where(cap_points > 0, cap_points, 1),
+                np.where(max_clients > 0, (plan_cnt + fixed_count) / np.maximum(max_clients, 1), np.inf)), np.inf)
+
+    # ---- candidate pairs
+    item_l, agent_l = [], []
+    for cls_arr, ag, mask in zip(sig_lists, sig_agents, sig_masks):
+        if not k_cand or len(ag) <= width:
             item_l.append(np.repeat(cls_arr, len(ag)))
             agent_l.append(np.tile(ag, len(cls_arr)))
             continue
@@ -560,15 +620,20 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         rows = np.broadcast_to(cls_arr[:, None], cand.shape)
         item_l.append(rows[keep])
         agent_l.append(cand[keep])
+    if plan is not None and len(plan.items):
+        item_l.append(plan.items)
+        agent_l.append(plan.agents)
     pair_item = np.concatenate(item_l) if item_l else np.zeros(0, dtype=np.int64)
     pair_agent = np.concatenate(agent_l) if agent_l else np.zeros(0, dtype=np.int64)
+    if pruned:
+        uniq = np.unique(pair_item * max(1, n_co) + pair_agent)
+        pair_item, pair_agent = uniq // max(1, n_co), uniq % max(1, n_co)
     order = np.lexsort((pair_agent, pair_item))
     pair_item, pair_agent = pair_item[order], pair_agent[order]
     pr = rep[pair_item] if len(pair_item) else np.zeros(0, dtype=np.int64)
     cur_p = current[pr]
     voluntary = (cur_p >= 0) & ~forced_current[pr] & (pair_agent != cur_p)
     # what-if: only what must move moves, so a voluntary handover there outweighs any balance gain
-    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" else 1)
     handover = np.where(voluntary, h_cost, 0).astype(np.int64)
     sector = sector_tab[cls_target[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
     km = loc_km[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0)
@@ -576,7 +641,6 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
     language = lang_tab[cls_lang[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
     cost = handover + sector + travel + language
     mult = np.array([len(m) for m in class_members], dtype=np.int64)
-    cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
     usage = np.vstack([cls_pts[pair_item], np.ones(len(pair_item), dtype=np.int64)]) if len(pair_item) else np.zeros((2, 0), dtype=np.int64)
     cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
     capacity = np.vstack([np.maximum(cap_int - fixed_points, 0), np.maximum(max_clients - fixed_count, 0)])
@@ -598,7 +662,17 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         max_moves=max_h,
         incumbent=_incumbent(pair_item, pair_agent, current[rep] if n_cls else np.zeros(0, dtype=np.int64), forced_current[rep] if n_cls else np.zeros(0, dtype=bool), mult),
         name=f"caseload/{mode}",
+        catalogue=catalogue if pruned else None,
     )
+    if plan is not None and len(plan.items):
+        start = np.zeros(core.n_pairs, dtype=np.int64)
+        pos = np.searchsorted(pair_item * max(1, n_co) + pair_agent, plan.items * max(1, n_co) + plan.agents)
+        start[pos] = plan.quantity
+        core.start, core.multipliers = start, plan.multipliers
+        core.notes["placement"] = {
+            "min_unassigned_lp": round(plan.min_unassigned, 2), "plan_unassigned": plan.unassigned,
+            "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
+        }
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,
         available=available, unavailable_reason=unavailable_reason, cap_points=cap_points, max_clients=max_clients,
@@ -610,7 +684,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         coach_attrs={"specs": coach_specs, "munis": coach_munis, "langs": coach_langs, "lat": coach_lat, "lon": coach_lon,
                      "team_kind": team_kind, "team_secs": team_secs},
         client_lat=lat, client_lon=lon, client_targets=targets,
-        fingerprint=caseload_fingerprint(region),
+        fingerprint=caseload_fingerprint(region), catalogue=catalogue, plan=plan,
     )
 
 

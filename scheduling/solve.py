@@ -29,7 +29,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from plein.progress import ProgressCallback, no_progress
-from scheduling.core import AssignmentCore, Evaluation, agent_loads, evaluate
+from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
 from scheduling.lp import LPResult, lagrangian_bound, solve_lp
 from scheduling.model import build_cpsat
 
@@ -359,6 +359,56 @@ def repair_unplaced(
                 return None
             return [(int(q1[b]), -1), (int(q3[b]), -1), (int(q4s[b]), 1), (int(q2r[b]), 1), (int(p1[b]), 1)]
 
+        def _multi_ejection(j, ps, max_agents: int = 24):
+            """j's unit goes to agent i after *several* units on i leave, each to its
+            cheapest pair elsewhere that still fits (tracking what earlier evictees took):
+            a heavy client needs several light ones to make room. Evictees are taken by
+            cost per unit of the scarcest resource freed. Cheapest such chain over j's agents."""
+            best, best_cost = None, limit_j  # noqa: B023 (called within the iteration)
+            for p in ps[np.argsort(cost[ps], kind="stable")][:max_agents]:
+                i = pa[p]
+                need = usage[:, p] - free[:, i]  # noqa: B023 (called within the iteration)
+                if (need <= 0).all() or cost[p] >= best_cost:
+                    continue
+                qs = occ[occ_start[i]: occ_start[i + 1]]  # noqa: B023 (called within the iteration)
+                qs = qs[(x[qs] > 0) & (core.pair_item[qs] != j)]
+                if len(qs) == 0:
+                    continue
+                q2 = _alt_for(core.pair_item[qs], i)
+                ok = q2 >= 0
+                qs, q2 = qs[ok], q2[ok]
+                if len(qs) == 0:
+                    continue
+                delta = cost[q2] - cost[qs]
+                scarce = np.argmax(need / np.maximum(usage[:, p], 1))
+                per = delta / np.maximum(usage[scarce, qs], 1)
+                taken_free = {}
+                chain, total, freed = [], int(cost[p]), np.zeros(core.n_resources, dtype=np.int64)
+                d_moves = int(mm[p]) if mm is not None else 0
+                for t in np.argsort(per, kind="stable"):
+                    q, r2 = int(qs[t]), int(q2[t])
+                    a2 = int(pa[r2])
+                    room = taken_free.get(a2)
+                    if room is None:
+                        room = free[:, a2].copy()  # noqa: B023 (called within the iteration)
+                    if (usage[:, r2] > room).any():
+                        continue
+                    if usage[scarce, q] == 0:
+                        continue
+                    taken_free[a2] = room - usage[:, r2]
+                    chain += [(q, -1), (r2, 1)]
+                    total += int(delta[t])
+                    freed += usage[:, q]
+                    if mm is not None:
+                        d_moves += int(mm[r2]) - int(mm[q])
+                    if total >= best_cost:
+                        break
+                    if (freed >= need).all():
+                        break
+                if (freed >= need).all() and total < best_cost and (moves_left is None or d_moves <= moves_left):  # noqa: B023 (called within the iteration)
+                    best, best_cost = [*chain, (int(p), 1)], total
+            return best
+
         placed = 0
         todo = todo[np.argsort(-heavy[todo], kind="stable")]
         for j in todo:
@@ -391,12 +441,14 @@ def repair_unplaced(
                 kk = core.pair_item[qs]
                 # j fits on i once q's unit leaves
                 ok1 = (x[qs] > 0) & (kk != j) & np.all(usage[:, pp] <= free[:, ii] + usage[:, qs], axis=0)
-                if not ok1.any():
-                    break
-                pp, qs, ii, kk = pp[ok1], qs[ok1], ii[ok1], kk[ok1]
-                chain = _one_ejection(pp, qs, ii, kk) if depth >= 1 else None
-                if chain is None and depth >= 2 and time.perf_counter() < t_end:
-                    chain = _two_ejections(j, pp, qs, ii, kk)
+                chain = None
+                if ok1.any():
+                    pp, qs, ii, kk = pp[ok1], qs[ok1], ii[ok1], kk[ok1]
+                    chain = _one_ejection(pp, qs, ii, kk) if depth >= 1 else None
+                    if chain is None and depth >= 2 and time.perf_counter() < t_end:
+                        chain = _two_ejections(j, pp, qs, ii, kk)
+                if chain is None and depth >= 1:
+                    chain = _multi_ejection(j, ps)
                 if chain is None:
                     break
                 for pair, d in chain:
@@ -494,6 +546,24 @@ def _trivial_bound(core: AssignmentCore) -> int:
     return int((best * core.multiplicity).sum())
 
 
+def full_bound(core: AssignmentCore, multipliers: list) -> float:
+    """Lower bound over every eligible pair of `core.catalogue` (not only the candidate
+    pairs): the best Lagrangian value among `multipliers` (None entries skipped) and the
+    placement LP's value, rounded up, plus the balance floor (`core.balance_floor`; both
+    drop the balance terms)."""
+    cat = core.catalogue
+    ucost = core.unassigned_cost if core.unassigned_cost is not None else np.full(core.n_items, _big_m(core), dtype=np.int64)
+    best = float(core.notes.get("placement", {}).get("lp_value", -math.inf))
+    for lam in [np.zeros((core.n_resources, core.n_agents)), *multipliers]:
+        if lam is None:
+            continue
+        value, _ = cat.lagrangian(lam, core.multiplicity, ucost, core.capacity)
+        best = max(best, value)
+    if not math.isfinite(best):
+        return -math.inf
+    return int(math.ceil(best - 1e-6 * max(1.0, abs(best)))) + balance_floor(core)
+
+
 def _big_m(core: AssignmentCore) -> int:
     return int(max(1, np.abs(core.pair_cost).max(initial=1)) * 10 + 1000)
 
@@ -554,6 +624,7 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
     lp: LPResult | None = None
     bound = -math.inf
     lp_seconds = 0.0
+    lam_lag = None
     if core.n_pairs <= options.lp_max_pairs:
         lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, 0.4 * options.time_limit))
         lp_seconds = lp.seconds
@@ -568,6 +639,10 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
         x_flow = flow_start(core)
         if x_flow is not None and (x is None or evaluate(core, x_flow).objective < evaluate(core, x).objective):
             x = x_flow
+    if core.start is not None:
+        ev_plan = evaluate(core, core.start)
+        if _admissible(core, ev_plan) and (x is None or ev_plan.objective < evaluate(core, x).objective):
+            x = core.start.astype(np.int64).copy()
     if x is None:
         x = greedy_start(core, None)
     if _unassigned(core, x).any():
@@ -580,10 +655,16 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
     if lp is None:
         t_lag = time.perf_counter()
         cb(0.05, 1.0, "Lagrangian bound")
-        lag, _ = lagrangian_bound(core, float(evaluate(core, x).objective), time_limit=max(1.0, 0.12 * options.time_limit))
+        lag, lam_lag = lagrangian_bound(core, float(evaluate(core, x).objective), time_limit=max(1.0, 0.12 * options.time_limit),
+                                        multipliers=core.multipliers)
         lp_seconds = time.perf_counter() - t_lag
         if math.isfinite(lag):
-            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag))))
+            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core)
+    if core.catalogue is not None:
+        # the pairs are candidates: only a bound over every eligible pair is a bound
+        t_full = time.perf_counter()
+        bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers])
+        lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)
     ev = evaluate(core, x)
@@ -629,7 +710,8 @@ def _whole(core, x, ev, bound, options, limit, cb, result, at):
         if _admissible(core, ev2) and ev2.objective < ev.objective:
             x, ev = x2, ev2
             result.improvements += 1
-        bound = max(bound, int(math.ceil(solver.best_objective_bound - 1e-6)))
+        if core.catalogue is None:  # over candidate pairs CP-SAT's bound is not one of the real problem
+            bound = max(bound, int(math.ceil(solver.best_objective_bound - 1e-6)))
         result.stopped_by = "optimal" if status == cp_model.OPTIMAL else "time"
     elif status == cp_model.INFEASIBLE:
         result.status = "infeasible"

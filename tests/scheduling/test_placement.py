@@ -1,0 +1,98 @@
+"""Every eligible pair, not only the candidates: the joint capacity check (points and client
+maximum together), the placement plan, and a bound that holds for the whole problem when the
+search works on candidate pairs (`scheduling.placement`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scheduling import ScheduleConfig, ScheduleOptions, run_optimisation
+from scheduling.core import agent_loads
+from scheduling.explain import capacity_checks
+from scheduling.placement import placement_plan, shortfall
+from scheduling.problem import build_problem
+
+
+def _joint_region(tiny):
+    """Coach A takes heavy clients (4.08 points) but at most 2 clients; coach B has the
+    points for light clients (1.0) but only 4 of them. Points (14.16 of 14.16) and client
+    counts (8 of 12) each suffice in total, for every specialisation and municipality; only
+    together do they leave 2 light clients without room."""
+    coaches = [tiny.coach("A", cap=10.16, maxc=2), tiny.coach("B", cap=4.0, maxc=10)]
+    heavy = [tiny.client(f"H{i}", benefit="bijstand", rung=1, complexity=3) for i in range(2)]
+    light = [tiny.client(f"L{i}") for i in range(6)]
+    return tiny.make_region(coaches, heavy + light)
+
+
+def test_joint_shortfall_is_found_where_single_capacity_checks_pass(tiny):
+    region = _joint_region(tiny)
+    problem = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    assert not [c for c in capacity_checks(problem) if c.short], "the one-capacity checks should all pass here"
+    units, per_group = shortfall(problem.catalogue, problem.core.multiplicity, problem.core.capacity)
+    assert abs(units - 2.0) < 1e-6
+    assert per_group.max() > 0
+
+
+def test_proposal_explains_the_joint_shortfall(tiny):
+    proposal = run_optimisation(_joint_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5))
+    assert proposal.after["summary"]["unassigned"] == 2
+    joint = proposal.explanation["joint"]
+    assert joint["min_unassigned"] == 2
+    assert any("at least 2 clients" in t for t in joint["text"])
+    assert joint["groups"] and joint["groups"][0]["points"] == 1.0  # the light clients are short
+
+
+def _wide_region(tiny, n_coaches: int = 18, n_clients: int = 70, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    teams = ["team-care", "team-tech", "team-all"]
+    coaches = [tiny.coach(f"C{i:02d}", team=teams[i % 3], cap=float(rng.integers(6, 14)), maxc=int(rng.integers(4, 9)),
+                          lat=52.0 + 0.3 * rng.random(), lon=6.0 + 0.4 * rng.random()) for i in range(n_coaches)]
+    clients = []
+    for j in range(n_clients):
+        clients.append(tiny.client(
+            f"K{j:03d}", coach_id=f"C{int(rng.integers(n_coaches)):02d}", benefit=str(rng.choice(["ww", "bijstand"])),
+            rung=int(rng.integers(1, 7)), complexity=int(rng.integers(1, 4)), targets=(str(rng.choice(["care", "tech"])),),
+            lat=52.0 + 0.3 * rng.random(), lon=6.0 + 0.4 * rng.random(), pc4=f"72{j:02d}"))
+    return tiny.make_region(coaches, clients)
+
+
+def test_catalogue_costs_match_the_candidate_pairs(tiny):
+    region = _wide_region(tiny)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    problem = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    core, cat = problem.core, problem.catalogue
+    assert core.catalogue is cat, "pruned candidates: the core must carry every eligible pair"
+    assert core.n_pairs < cat.n_pairs
+    np.testing.assert_array_equal(cat.cost(core.pair_item, core.pair_agent), core.pair_cost)
+    np.testing.assert_array_equal(cat.move(core.pair_item, core.pair_agent), core.move_mask)
+
+
+def test_bound_over_candidates_holds_for_the_whole_problem(tiny):
+    """With 3 candidate coaches per client the search's own model is much smaller than the
+    real one; the bound it reports must still be below what the full model reaches."""
+    region = _wide_region(tiny)
+    pruned = run_optimisation(region, "full", ScheduleOptions(
+        plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1)))
+    full = run_optimisation(region, "full", ScheduleOptions(
+        plan_date=tiny.PLAN_DATE, time_limit=8, config=ScheduleConfig(candidates_per_client=0)))
+    assert pruned.solver["bound"] is not None and pruned.solver["bound"] > 0
+    assert pruned.solver["bound"] <= full.solver["objective"]
+    assert pruned.solver["bound"] <= pruned.solver["objective"]
+
+
+def test_placement_plan_respects_every_capacity_and_places_the_most(tiny):
+    region = _joint_region(tiny)
+    problem = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    core, cat = problem.core, problem.catalogue
+    plan = placement_plan(cat, core.multiplicity, core.capacity, core.unassigned_cost, time_limit=2)
+    assert plan is not None
+    assert plan.unassigned == 2 and abs(plan.min_unassigned - 2.0) < 1e-6
+    x = np.zeros(core.n_pairs, dtype=np.int64)
+    pos = np.searchsorted(core.pair_item * core.n_agents + core.pair_agent, plan.items * core.n_agents + plan.agents)
+    x[pos] = plan.quantity
+    assert (agent_loads(core, x) <= core.capacity).all()
+    per_item = np.bincount(core.pair_item, weights=x, minlength=core.n_items)
+    assert (per_item <= core.multiplicity).all()
+    # its LP value is a lower bound: here 2 unassigned at their cost (minus the handover
+    # they do not pay) plus nothing else
+    assert plan.lp_value <= 2 * int(core.unassigned_cost[0]) + 1e-6
