@@ -1,6 +1,6 @@
 """Benchmark: the caseload optimiser at regional scale, on a generated region.
 
-    plein bench caseload --clients 50000 --time-limit 45 --intake 500 --intake-time-limit 1.0
+    plein bench caseload --clients 50000 --time-limit 50 --intake 500 --intake-time-limit 1.0
 
 1. **Full rebalance** of the whole caseload with every constraint (specialisations,
    municipalities, absences, points capacity, client maximum, continuity, sector fit, travel,
@@ -93,7 +93,7 @@ def run(
     n_clients: int = 50_000,
     seed: int = 1,
     n_coaches: int | None = None,
-    time_limit: float = 45.0,
+    time_limit: float = 50.0,
     intake: int = 500,
     intake_time_limit: float = 1.0,
     progress: ProgressCallback | None = None,

@@ -7,7 +7,8 @@ limits, explain every move, and let a manager approve or reject the proposal.
     scheduling.approval.store_proposal(engine, proposal, created_by="manager")
     scheduling.approval.approve(engine, proposal_id, manager="j.jansen")
 
-Layers: `config` (weights, caseload points) -> `problem` (Region -> eligible pairs, classes)
+Layers: `config` (weights, caseload points) -> `problem` (Region -> eligible pairs, classes;
+`placement`: every eligible pair by eligibility group, the placement plan and the full bound)
 -> `core`/`model`/`lp`/`solve` (the GAP engine: LP bound, start, CP-SAT LNS) -> `proposal`
 (moves, reasons, figures) -> `approval` (database). `explain` turns unplaceable clients into
 numbers and conflicting constraint groups; `plots` draws the balance chart.

@@ -71,7 +71,7 @@ def _register_bench(bench: typer.Typer) -> None:
         clients: int = typer.Option(50_000, "--clients", help="Clients in the generated region."),
         coaches: int = typer.Option(None, "--coaches", help="Split the largest caseloads until there are this many coaches."),
         seed: int = typer.Option(1, "--seed"),
-        time_limit: float = typer.Option(45.0, "--time-limit", help="Solver seconds for the full rebalance."),
+        time_limit: float = typer.Option(50.0, "--time-limit", help="Seconds for the full rebalance (building the problem included)."),
         intake: int = typer.Option(500, "--intake", help="Clients released and placed again by an intake run."),
         intake_time_limit: float = typer.Option(1.0, "--intake-time-limit", help="Solver seconds for the intake."),
         as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON lines too."),

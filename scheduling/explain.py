@@ -269,7 +269,7 @@ def joint_check(problem: CaseloadProblem, top: int = 5) -> dict | None:
     rep_of_group = {}
     for c, g in enumerate(cat.item_group.tolist()):
         rep_of_group.setdefault(g, int(problem.class_members[c][0]))
-    for g in np.argsort(-per_group, kind="stable")[:top]:
+    for rank, g in enumerate(np.argsort(-per_group, kind="stable")):
         if per_group[g] <= 1e-6:
             break
         j = rep_of_group[int(g)]
@@ -281,9 +281,10 @@ def joint_check(problem: CaseloadProblem, top: int = 5) -> dict | None:
         n_g = int(problem.core.multiplicity[cat.item_group == g].sum())
         text = (f"{label}{where}, {pts:g} points each: {per_group[g]:.1f} of {n_g} clients find no room "
                 f"with the {len(cat.agents_of(int(g)))} eligible coaches")
-        out["groups"].append({"group": label + where, "points": float(pts), "clients": n_g,
+        out["groups"].append({"index": int(g), "group": label + where, "points": float(pts), "clients": n_g,
                               "short": round(float(per_group[g]), 2), "text": text})
-        out["text"].append(text)
+        if rank < top:
+            out["text"].append(text)
     return out
 
 

@@ -200,6 +200,7 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
     from scheduling.explain import capacity_checks, no_coach_reason
 
     checks = None
+    joint_short = {g["index"]: g for g in ((explanation or {}).get("joint") or {}).get("groups", [])}
     for j in np.flatnonzero((new != cur) | (new < 0)):
         to, frm = int(new[j]), int(cur[j])
         c = int(problem.client_class[j])
@@ -215,6 +216,10 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                        or (k.scope == "municipality" and k.name == m) or (k.scope in ("needs", "team"))][:3]
                 n_el = int(problem.eligible_count[c])
                 why = [f"all {n_el} eligible coaches are full"] + rel
+                if joint_short and problem.catalogue is not None:
+                    g = joint_short.get(int(problem.catalogue.item_group[c]))
+                    if g is not None:
+                        why.append(f"points and client maximum together: {g['text']}")
                 if problem.core.max_moves is not None and frm >= 0 and not problem.forced_current[j]:
                     why.append("the handover cap was reached")
             if frm >= 0 and j in problem.why_ineligible:

@@ -40,6 +40,10 @@ def test_proposal_explains_the_joint_shortfall(tiny):
     assert joint["min_unassigned"] == 2
     assert any("at least 2 clients" in t for t in joint["text"])
     assert joint["groups"] and joint["groups"][0]["points"] == 1.0  # the light clients are short
+    assert len(proposal.unassigned) == 2
+    for u in proposal.unassigned:
+        assert u["client_id"].startswith("L")
+        assert any(r.startswith("points and client maximum together") for r in u["reasons"]), u["reasons"]
 
 
 def _wide_region(tiny, n_coaches: int = 18, n_clients: int = 70, seed: int = 5):
