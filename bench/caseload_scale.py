@@ -89,6 +89,18 @@ def split_coaches(region, n_coaches: int, seed: int = 0):
     return region
 
 
+def scale_capacity(region, factor: float):
+    """Every coach's capacity in points and client maximum times `factor` (a region staffed
+    for its caseload, where the generated one is short for some eligibility groups)."""
+    if not factor > 0:
+        raise ValueError(f"--capacity-factor must be positive (got {factor})")
+    co = region.coaches.copy()
+    co["capacity_points"] = (co["capacity_points"].astype(float) * factor).round(1)
+    co["max_clients"] = np.ceil(co["max_clients"].astype(float) * factor).astype(int)
+    region.coaches = co
+    return region
+
+
 def run(
     n_clients: int = 50_000,
     seed: int = 1,
@@ -97,6 +109,7 @@ def run(
     intake: int = 500,
     intake_time_limit: float = 1.0,
     progress: ProgressCallback | None = None,
+    capacity_factor: float = 1.0,
 ) -> list[dict]:
     from plein.generator import generate_region
     from scheduling import ScheduleOptions, run_optimisation
@@ -108,6 +121,8 @@ def run(
     gen_s = time.perf_counter() - t
     if n_coaches:
         region = split_coaches(region, n_coaches, seed)
+    if capacity_factor != 1.0:
+        region = scale_capacity(region, capacity_factor)
     plan = plan_date_of(region)
     n_coaches = len(region.coaches)
     rows = [{"step": "generate", "clients": len(region.clients), "coaches": n_coaches, "wall_s": round(gen_s, 2),

@@ -75,6 +75,8 @@ def _register_bench(bench: typer.Typer) -> None:
         intake: int = typer.Option(500, "--intake", help="Clients released and placed again by an intake run."),
         intake_time_limit: float = typer.Option(1.0, "--intake-time-limit", help="Solver seconds for the intake."),
         as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON lines too."),
+        capacity_factor: float = typer.Option(1.0, "--capacity-factor",
+                                              help="Multiply every coach's capacity and client maximum (e.g. 1.15: staffed for the caseload)."),
     ) -> None:
         """Full rebalance and intake at regional scale: seconds, objective, bound, gap, peak memory."""
         import json
@@ -86,7 +88,7 @@ def _register_bench(bench: typer.Typer) -> None:
         with console_progress("caseload benchmark") as cb:
             try:
                 rows = run(clients, seed=seed, n_coaches=coaches, time_limit=time_limit, intake=intake,
-                           intake_time_limit=intake_time_limit, progress=cb)
+                           intake_time_limit=intake_time_limit, progress=cb, capacity_factor=capacity_factor)
             except ValueError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from None

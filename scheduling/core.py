@@ -194,11 +194,14 @@ def balance_levels(core: AssignmentCore, balance_load: np.ndarray) -> tuple[int,
     return l_max, l_min, t_max, t_min
 
 
-def balance_floor(core: AssignmentCore) -> int:
+def balance_floor(core: AssignmentCore, upper: float | None = None) -> int:
     """A lower bound on the balance cost of *any* solution, from what is fixed: every agent's
     load is at least its fixed load and at most fixed load + capacity, so the highest relative
     load is at least the highest fixed one and the spread at least its distance to the lowest
-    reachable maximum (likewise for teams). Added to bounds that drop the balance terms."""
+    reachable maximum (likewise for teams). With `upper` (the objective of a known solution)
+    a better solution leaves at most upper / unassigned cost units unassigned, so the highest
+    relative load is also at least the average one with everything else placed. Added to
+    bounds that drop the balance terms."""
     b = core.balance
     if b is None or not b.active:
         return 0
@@ -207,6 +210,17 @@ def balance_floor(core: AssignmentCore) -> int:
     lo = core.base_load[on]
     hi = lo + np.maximum(core.capacity[b.resource][on], 0)
     l_max_lb = int((-((-PER_MILLE * lo) // den)).max())
+    if core.n_pairs and den.sum() > 0:
+        use = np.zeros(core.n_items, dtype=np.int64)
+        np.maximum.at(use, core.pair_item, core.usage[b.resource])
+        demand = int((use * core.multiplicity).sum())
+        if core.unassigned_cost is not None:
+            if upper is None or core.unassigned_cost.min() <= 0:
+                demand = 0
+            else:
+                demand -= int(upper // int(core.unassigned_cost.min())) * int(use.max(initial=0))
+        if demand > 0:
+            l_max_lb = max(l_max_lb, int(-((-PER_MILLE * (int(lo.sum()) + demand)) // int(den.sum()))))
     l_min_ub = int(((PER_MILLE * hi) // den).min())
     cost = b.w_max * l_max_lb + b.w_spread * max(0, l_max_lb - l_min_ub)
     teams = b.team[on]

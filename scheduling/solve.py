@@ -546,7 +546,7 @@ def _trivial_bound(core: AssignmentCore) -> int:
     return int((best * core.multiplicity).sum())
 
 
-def full_bound(core: AssignmentCore, multipliers: list) -> float:
+def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = None) -> float:
     """Lower bound over every eligible pair of `core.catalogue` (not only the candidate
     pairs): the best Lagrangian value among `multipliers` (None entries skipped) and the
     placement LP's value, rounded up, plus the balance floor (`core.balance_floor`; both
@@ -561,7 +561,7 @@ def full_bound(core: AssignmentCore, multipliers: list) -> float:
         best = max(best, value)
     if not math.isfinite(best):
         return -math.inf
-    return int(math.ceil(best - 1e-6 * max(1.0, abs(best)))) + balance_floor(core)
+    return int(math.ceil(best - 1e-6 * max(1.0, abs(best)))) + balance_floor(core, upper)
 
 
 def _big_m(core: AssignmentCore) -> int:
@@ -625,11 +625,22 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
     bound = -math.inf
     lp_seconds = 0.0
     lam_lag = None
+    lp_without_balance = False
     if core.n_pairs <= options.lp_max_pairs:
         lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, 0.4 * options.time_limit))
         lp_seconds = lp.seconds
         if np.isfinite(lp.bound):
             bound = lp.integer_bound
+    elif core.notes.get("placement", {}).get("min_unassigned_lp", 0.0) < 0.5:
+        # beyond the full LP's size, but everyone can be placed: the LP without the balance rows
+        # (a transportation-like LP, seconds at 600k pairs when capacity suffices; when it does
+        # not, it is degenerate and slow, and the placement plan is the start instead)
+        lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, 0.3 * options.time_limit))
+        lp_seconds = lp.seconds
+        if not np.isfinite(lp.bound):
+            lp = None
+        else:
+            lp_without_balance = True
     x = greedy_start(core, lp) if lp is not None and np.isfinite(lp.bound) else None
     if core.incumbent is not None:
         x_inc = incumbent_start(core)
@@ -659,11 +670,14 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
                                         multipliers=core.multipliers)
         lp_seconds = time.perf_counter() - t_lag
         if math.isfinite(lag):
-            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core)
+            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core, evaluate(core, x).objective)
+    if lp_without_balance:
+        bound = lp.integer_bound + balance_floor(core, evaluate(core, x).objective)
     if core.catalogue is not None:
         # the pairs are candidates: only a bound over every eligible pair is a bound
         t_full = time.perf_counter()
-        bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers])
+        bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers],
+                           upper=evaluate(core, x).objective)
         lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)

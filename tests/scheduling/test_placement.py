@@ -100,3 +100,32 @@ def test_placement_plan_respects_every_capacity_and_places_the_most(tiny):
     # its LP value is a lower bound: here 2 unassigned at their cost (minus the handover
     # they do not pay) plus nothing else
     assert plan.lp_value <= 2 * int(core.unassigned_cost[0]) + 1e-6
+
+
+def test_balance_floor_is_below_the_balance_cost_of_solutions(tiny):
+    from scheduling.core import balance_floor, evaluate
+    from scheduling.solve import SolveOptions, solve_core
+
+    problem = build_problem(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    core = problem.core
+    res = solve_core(core, SolveOptions(time_limit=3, deterministic=True, work_budget=1.5))
+    ev = evaluate(core, res.x)
+    floor = balance_floor(core, upper=ev.objective)
+    assert 0 < floor <= ev.balance_cost
+    # the average-load argument is what lifts it here: without a known solution it is weaker
+    assert balance_floor(core) <= floor
+
+
+def test_large_problem_path_lp_without_balance_rows_gives_a_valid_bound(tiny):
+    """Beyond `lp_max_pairs` the LP is solved without the balance rows (when everyone can be
+    placed): its rounding is a start and its value plus the balance floor a bound."""
+    from scheduling.solve import SolveOptions, solve_core
+
+    problem = build_problem(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    core = problem.core
+    big = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=10, deterministic=True, work_budget=1.5))
+    ref = solve_core(core, SolveOptions(time_limit=6, deterministic=True, work_budget=3))
+    assert big.lp is not None and np.isfinite(big.lp.bound)
+    assert big.bound <= big.objective and big.bound <= ref.objective
+    assert ref.bound <= big.objective
+    assert big.evaluation.feasible and big.evaluation.unassigned == 0
