@@ -140,9 +140,10 @@ def placement_plan(
     units unassigned (cost: unassigned cost - handover, since an unassigned unit pays no
     handover). Rows: each group's units add up; each agent's usage per resource within its
     capacity. Adding the handover constant (handover x units that could stay) makes the LP
-    value a lower bound on "unassigned cost + handover cost" of any solution. Rounding: down,
-    then the remaining units of each group go to agents with room in every resource. Quotas
-    become concrete items by a min-cost flow per group with the real pair costs."""
+    value a lower bound on "unassigned cost + handover cost" of any solution (it is one only
+    when the LP is solved to optimality; otherwise None is returned). Rounding: see
+    `_round_quotas`. Quotas become concrete items by a min-cost flow per group with the real
+    pair costs."""
     from scipy.optimize import linprog
 
     t0 = time.perf_counter()
@@ -181,6 +182,8 @@ def placement_plan(
     bounds[Y: Y + S, 1] = s_ub
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=g_mult, bounds=bounds, method="highs-ds",
                   options={"time_limit": max(1.0, time_limit)})
+    if res.status != 0 or res.x is None:
+        return None  # not solved to optimality within the limit: no plan, no bound from it
     lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals)).reshape(R, m)
     lp_value = float(res.fun) + h * float(s_ub.sum())
     vals = res.x
@@ -188,7 +191,7 @@ def placement_plan(
     s = vals[Y: Y + S]
     u_lp = vals[Y + S:]
     # integer quotas: keep the LP's whole units, less one on every split column, and solve
-    # what is left (a few hundred units on the capacity the LP split) as a small MIP
+    # what is left (a few hundred units on the capacity the LP split) with the engine
     yq, sq = _round_quotas(cat, y, s, y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity,
                            time_limit=float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0)),
                            deterministic=deterministic, seed=seed)

@@ -564,6 +564,16 @@ def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = No
     return int(math.ceil(best - 1e-6 * max(1.0, abs(best)))) + balance_floor(core, upper)
 
 
+def _upper(core: AssignmentCore, x: np.ndarray) -> int | None:
+    """The objective of `x` as an upper bound on the optimum: only when `x` keeps every hard
+    constraint and no cost part can be negative (so that the unassigned units of any better
+    solution are at most this / the unassigned cost)."""
+    ev = evaluate(core, x)
+    if not _admissible(core, ev) or (core.n_pairs and core.pair_cost.min() < 0):
+        return None
+    return ev.objective
+
+
 def _big_m(core: AssignmentCore) -> int:
     return int(max(1, np.abs(core.pair_cost).max(initial=1)) * 10 + 1000)
 
@@ -670,14 +680,14 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
                                         multipliers=core.multipliers)
         lp_seconds = time.perf_counter() - t_lag
         if math.isfinite(lag):
-            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core, evaluate(core, x).objective)
+            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core, _upper(core, x))
     if lp_without_balance:
-        bound = lp.integer_bound + balance_floor(core, evaluate(core, x).objective)
+        bound = lp.integer_bound + balance_floor(core, _upper(core, x))
     if core.catalogue is not None:
         # the pairs are candidates: only a bound over every eligible pair is a bound
         t_full = time.perf_counter()
         bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers],
-                           upper=evaluate(core, x).objective)
+                           upper=_upper(core, x))
         lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)
