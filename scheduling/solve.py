@@ -241,7 +241,8 @@ def greedy_start(core: AssignmentCore, lp: LPResult | None, x0: np.ndarray | Non
 
 
 def repair_unplaced(
-    core: AssignmentCore, x: np.ndarray, time_limit: float = 5.0, max_rounds: int = 30, depth: int = 2
+    core: AssignmentCore, x: np.ndarray, time_limit: float = 5.0, max_rounds: int = 30, depth: int = 2,
+    multi: bool = False,
 ) -> np.ndarray:
     """Place unplaced units directly or by ejection chains (augmenting paths), respecting every
     resource (caseload points *and* the client maximum) and the move cap.
@@ -250,8 +251,10 @@ def repair_unplaced(
     item k that sits on i to another agent i2 where k fits (its cheapest fitting pair other
     than i), so that j then fits on i. With `depth=2`, when no such i2 exists: k goes to an
     agent i2 that has room once one of *its* units (item l) leaves for a third agent where l
-    fits. The cheapest chain by pair cost is taken, and only when it costs less than leaving j
-    unplaced; longer chains are left to the search's repair neighbourhoods. Everything is done
+    fits. With `multi`, also: several units leave i, each to its cheapest pair that still fits
+    (a heavy unit needs the room of several light ones). The cheapest chain by pair cost is
+    taken, and only when it costs less than leaving j unplaced; longer chains are left to the
+    search's repair neighbourhoods. Everything is done
     in rounds: each round precomputes, per item, its three cheapest fitting pairs (vectorised
     over all pairs);
     within the round every step re-checks the current free capacity, so the result stays
@@ -447,7 +450,7 @@ def repair_unplaced(
                     chain = _one_ejection(pp, qs, ii, kk) if depth >= 1 else None
                     if chain is None and depth >= 2 and time.perf_counter() < t_end:
                         chain = _two_ejections(j, pp, qs, ii, kk)
-                if chain is None and depth >= 1:
+                if chain is None and multi:
                     chain = _multi_ejection(j, ps)
                 if chain is None:
                     break
@@ -670,7 +673,12 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
         # units left over although some coach may make room for them: ejection repair
         cb(0.04, 1.0, "repair: placing the units the start left over")
         small = core.n_pairs <= 50_000
-        x_rep = repair_unplaced(core, x, time_limit=min(2.0, max(0.2, 0.05 * options.time_limit)), depth=2 if small else 1)
+        # several-ejection chains only beyond the LP's size (where the CP-SAT repair
+        # neighbourhoods reach few coaches); on the 5k demo region they made the final result
+        # worse by one client
+        scale = core.n_pairs > options.lp_max_pairs
+        x_rep = repair_unplaced(core, x, time_limit=min(2.0, max(0.2, 0.05 * options.time_limit)), depth=2 if small else 1,
+                                multi=scale)
         if evaluate(core, x_rep).objective < evaluate(core, x).objective and _admissible(core, evaluate(core, x_rep)):
             x = x_rep
     if lp is None:
@@ -787,7 +795,8 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
         it += 1
         if it % 25 == 0 and ev.unassigned:
             # the search keeps opening room: try the ejection repair again, briefly
-            x2 = repair_unplaced(core, x, time_limit=min(0.3, max(0.01, deadline - time.perf_counter())), max_rounds=1, depth=1)
+            x2 = repair_unplaced(core, x, time_limit=min(0.3, max(0.01, deadline - time.perf_counter())), max_rounds=1, depth=1,
+                                 multi=core.n_pairs > options.lp_max_pairs)
             ev2 = evaluate(core, x2)
             if _admissible(core, ev2) and ev2.objective < ev.objective:
                 x, ev = x2, ev2
