@@ -169,13 +169,7 @@ def placement_plan(
     n_var = Y + S + G
     cost = np.concatenate([np.zeros(Y), np.full(S, -h), g_ucost - h])
     col_g = np.concatenate([y_g, s_g, np.arange(G)])
-    a_eq = sp.csr_matrix((np.ones(n_var), (col_g, np.arange(n_var))), shape=(G, n_var))
-    col_a = np.concatenate([y_a, s_a])
-    blocks = []
-    for r in range(R):
-        use = cat.group_usage[r][col_g[: Y + S]].astype(float)
-        blocks.append(sp.csr_matrix((use, (col_a, np.arange(Y + S))), shape=(m, n_var)))
-    a_ub = sp.vstack(blocks).tocsr()
+    a_eq, a_ub = _group_rows(cat, col_g, np.concatenate([y_a, s_a]), m)
     b_ub = np.maximum(capacity, 0).astype(float).ravel()
     bounds = np.zeros((n_var, 2))
     bounds[:, 1] = np.inf
@@ -239,6 +233,17 @@ def placement_plan(
     )
 
 
+def _group_rows(cat: PairCatalogue, col_g: np.ndarray, col_a: np.ndarray, m: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Rows of an LP over groups x agents. Column k belongs to group `col_g[k]`; the first
+    `len(col_a)` columns place units at agent `col_a[k]`, the rest are unassigned columns.
+    Returns (group equalities [G, n], agent capacities per resource [R*m, n])."""
+    n_var, n_place = len(col_g), len(col_a)
+    a_eq = sp.csr_matrix((np.ones(n_var), (col_g, np.arange(n_var))), shape=(cat.n_groups, n_var))
+    a_ub = sp.vstack([sp.csr_matrix((cat.group_usage[r][col_g[:n_place]].astype(float), (col_a, np.arange(n_place))),
+                                    shape=(m, n_var)) for r in range(cat.group_usage.shape[0])]).tocsr()
+    return a_eq, a_ub
+
+
 def _flow_fill(cat, items, agents, quota, remaining, items_l, agents_l, qty_l) -> None:
     """Send the remaining units of `items` (one group) to `agents` with integer `quota`s at the
     real pair costs (OR-Tools min-cost flow); units beyond the quotas stay unassigned."""
@@ -285,16 +290,13 @@ def shortfall(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray
     short per group), or None when the LP fails."""
     from scipy.optimize import linprog
 
-    R, m = capacity.shape
+    m = capacity.shape[1]
     G = cat.n_groups
     g_mult = np.bincount(cat.item_group, weights=multiplicity, minlength=G)
     sizes = np.diff(cat.group_start)
     y_g = np.repeat(np.arange(G), sizes)
     Y = len(y_g)
-    n_var = Y + G
-    a_eq = sp.csr_matrix((np.ones(n_var), (np.concatenate([y_g, np.arange(G)]), np.arange(n_var))), shape=(G, n_var))
-    a_ub = sp.vstack([sp.csr_matrix((cat.group_usage[r][y_g].astype(float), (cat.group_agent, np.arange(Y))), shape=(m, n_var))
-                      for r in range(R)]).tocsr()
+    a_eq, a_ub = _group_rows(cat, np.concatenate([y_g, np.arange(G)]), cat.group_agent, m)
     res = linprog(np.concatenate([np.zeros(Y), np.ones(G)]), A_ub=a_ub, b_ub=np.maximum(capacity, 0).astype(float).ravel(),
                   A_eq=a_eq, b_eq=g_mult, bounds=(0, None), method="highs")
     if res.status != 0 or res.x is None:

@@ -681,6 +681,7 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
                                 multi=scale)
         if evaluate(core, x_rep).objective < evaluate(core, x).objective and _admissible(core, evaluate(core, x_rep)):
             x = x_rep
+    upper = _upper(core, x)
     if lp is None:
         t_lag = time.perf_counter()
         cb(0.05, 1.0, "Lagrangian bound")
@@ -688,14 +689,14 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
                                         multipliers=core.multipliers)
         lp_seconds = time.perf_counter() - t_lag
         if math.isfinite(lag):
-            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core, _upper(core, x))
+            bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core, upper)
     if lp_without_balance:
-        bound = lp.integer_bound + balance_floor(core, _upper(core, x))
+        bound = lp.integer_bound + balance_floor(core, upper)
     if core.catalogue is not None:
         # the pairs are candidates: only a bound over every eligible pair is a bound
         t_full = time.perf_counter()
         bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers],
-                           upper=_upper(core, x))
+                           upper=upper)
         lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)

@@ -99,13 +99,17 @@ def test_audit_groups_read_protected_attributes_only_from_client_protected(toy_r
     assert g.iloc[-1].tolist() == ["unknown", "unknown", "unknown"]
 
 
-def test_decide_refuses_worse_or_unfair_and_accepts_better():
-    rng = np.random.default_rng(6)
-    n = 20_000
+def _calibrated(seed: int, n: int):
+    """Groups, scores, outcomes drawn from those scores, and their (fair) audit."""
+    rng = np.random.default_rng(seed)
     groups = _groups(n, rng)
     p = rng.random(n)
     y = (rng.random(n) < p).astype(int)
-    fair = audit(y, p, groups, 0.5)
+    return groups, p, y, audit(y, p, groups, 0.5)
+
+
+def test_decide_refuses_worse_or_unfair_and_accepts_better():
+    groups, p, y, fair = _calibrated(6, 20_000)
     unfair = audit(y, np.where(groups["gender"] == "female", p * 0.4, p), groups, 0.5)
     gate = FairnessGate()
     assert decide("ladder", ({"auc": 0.80}, fair), ({"auc": 0.79}, fair), gate) == []
@@ -117,12 +121,7 @@ def test_decide_refuses_worse_or_unfair_and_accepts_better():
 
 
 def test_decide_refuses_a_first_champion_no_better_than_chance_or_the_baseline():
-    rng = np.random.default_rng(7)
-    n = 5_000
-    groups = _groups(n, rng)
-    p = rng.random(n)
-    y = (rng.random(n) < p).astype(int)
-    fair = audit(y, p, groups, 0.5)
+    _, _, _, fair = _calibrated(7, 5_000)
     gate = FairnessGate()
     chance = decide("ladder", ({"auc": 0.5}, fair), None, gate)
     assert len(chance) == 1 and "no better than chance" in chance[0]
