@@ -120,6 +120,7 @@ def solve_plein(inst: GapInstance, time_limit: float, seed: int = 0, workers: in
         "feasible": feasible,
         "status": res.status,
         "iterations": res.iterations,
+        **({"branch_and_cut": {k: res.mip.get(k) for k in ("objective", "bound")}} if res.mip else {}),
     }
 
 

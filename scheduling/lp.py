@@ -1,6 +1,7 @@
 """The LP relaxation of an assignment core, solved with HiGHS (scipy): the proven lower bound,
 the fractional solution that seeds the start heuristic, and reduced costs that steer the
-neighbourhoods of the search.
+neighbourhoods of the search. The same rows with integer pair columns are the core's MIP
+(`solve_mip`), which HiGHS's branch-and-cut solves beside the search on small cores.
 
 The LP has the same rows as the CP-SAT model (`scheduling.model`): item equalities, resource
 capacities per agent, the balance rows and the move cap, so its optimum is a valid lower bound
@@ -228,6 +229,45 @@ def solve_lp(
         multipliers=np.maximum(0.0, -np.asarray(y_ub[: core.n_resources * core.n_agents], dtype=float)).reshape(core.n_resources, core.n_agents)
         if len(y_ub) >= core.n_resources * core.n_agents else None,
     )
+
+
+@dataclass
+class MIPResult:
+    x: np.ndarray | None  # integer quantity per pair of the best solution found, or None
+    objective: float | None
+    bound: float  # HiGHS's proven lower bound (-inf when it has none)
+    seconds: float
+    status: str
+
+
+def solve_mip(core: AssignmentCore, time_limit: float) -> MIPResult:
+    """The core as a MIP (HiGHS branch-and-cut): the LP's rows with integer pair and
+    unassigned columns (the balance levels stay continuous). Every pair is a column."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    t0 = time.perf_counter()
+    mat = _LPMatrix(core)
+    b_eq, b_ub = mat.rhs()
+    eq_x, ub_x, c_x, bnd_x = mat.extra_columns()
+    a_eq_p, a_ub_p = mat.pair_columns(np.arange(core.n_pairs))
+    a_eq = sp.hstack([a_eq_p, *eq_x], format="csc")
+    a_ub = sp.hstack([a_ub_p, *ub_x], format="csc")
+    c = np.concatenate([core.pair_cost.astype(float), *c_x])
+    extra = np.array([(lo, np.inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
+    lo = np.concatenate([np.zeros(core.n_pairs), extra[:, 0]])
+    hi = np.concatenate([core.multiplicity[core.pair_item].astype(float), extra[:, 1]])
+    integral = np.zeros(len(c))
+    integral[: core.n_pairs + (core.n_items if mat.has_u else 0)] = 1
+    constraints = [LinearConstraint(a_eq, b_eq, b_eq)]
+    if a_ub.shape[0]:
+        constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
+    res = milp(c, constraints=constraints, integrality=integral, bounds=Bounds(lo, hi),
+               options={"time_limit": max(0.1, time_limit - (time.perf_counter() - t0)), "disp": False})
+    bound = getattr(res, "mip_dual_bound", None)
+    bound = float(bound) if bound is not None and np.isfinite(bound) else -math.inf
+    x = None if res.x is None else np.rint(res.x[: core.n_pairs]).astype(np.int64)
+    return MIPResult(x=x, objective=None if res.x is None else float(res.fun), bound=bound,
+                     seconds=time.perf_counter() - t0, status=str(res.message))
 
 
 def lagrangian_bound(

@@ -11,6 +11,11 @@
    large-neighbourhood search: free every item on a few *related* agents (agents that share
    cheap alternatives by reduced cost) and let CP-SAT solve that sub-problem exactly, keep it
    when it improves, and adapt the neighbourhood size to how fast CP-SAT closes it.
+4. **Branch-and-cut beside it** (wall-clock mode, small cores): HiGHS solves the core as a MIP
+   (`lp.solve_mip`) in a second process, one core each, for most of the time; the better of
+   the two solutions then goes to CP-SAT on every worker for the rest, and HiGHS's proven
+   bound counts. On the OR-Library's small type-d instances branch-and-cut finds better
+   solutions than the search; on the large ones the search does.
 
 Deterministic: with `deterministic=True` (the default for caseloads) every CP-SAT call is
 single-threaded and limited in *deterministic* time, and the search stops on a deterministic
@@ -30,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from plein.progress import ProgressCallback, no_progress
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
-from scheduling.lp import LPResult, lagrangian_bound, solve_lp
+from scheduling.lp import LPResult, MIPResult, lagrangian_bound, solve_lp, solve_mip
 from scheduling.model import build_cpsat
 
 #: pairs up to which the whole problem goes to CP-SAT directly
@@ -57,6 +62,11 @@ class SolveOptions:
     #: beyond this many pairs the LP is skipped (it would not fit the time limit); the bound
     #: then comes from a Lagrangian relaxation of the capacities (`lp.lagrangian_bound`)
     lp_max_pairs: int = 200_000
+    #: up to this many pairs (wall-clock mode, 2+ workers, a limit of `mip_min_seconds` or
+    #: more), HiGHS's branch-and-cut runs beside the search for `mip_share` of the time
+    mip_pairs: int = 40_000
+    mip_share: float = 0.75
+    mip_min_seconds: float = 10.0
 
 
 @dataclass
@@ -72,6 +82,8 @@ class SolveResult:
     stopped_by: str = "time"
     history: list[tuple[float, int]] = field(default_factory=list)
     lp: LPResult | None = None
+    #: the branch-and-cut run beside the search (objective, bound, seconds), when there was one
+    mip: dict | None = None
 
     @property
     def objective(self) -> int:
@@ -95,6 +107,7 @@ class SolveResult:
             "iterations": self.iterations,
             "improvements": self.improvements,
             "stopped_by": self.stopped_by,
+            **({"mip": self.mip} if self.mip is not None else {}),
         }
 
 
@@ -467,6 +480,55 @@ def repair_unplaced(
 
 
 # ---------------------------------------------------------------------------- CP-SAT calls
+def _mip_child(core: AssignmentCore, time_limit: float, conn) -> None:
+    try:
+        conn.send(solve_mip(core, time_limit))
+    except Exception as exc:  # the search goes on without it; say why in the figures
+        conn.send(MIPResult(x=None, objective=None, bound=-math.inf, seconds=0.0, status=f"failed: {exc}"))
+    finally:
+        conn.close()
+
+
+class _MIPBeside:
+    """HiGHS's branch-and-cut on `core` in a second process (fork), while this one searches."""
+
+    def __init__(self, core: AssignmentCore, time_limit: float) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_mip_child, args=(core, time_limit, send), daemon=True)
+        self._proc.start()
+        send.close()
+        self._done = False
+
+    def collect(self, timeout: float) -> MIPResult | None:
+        """The MIP's result, waiting at most `timeout` seconds; the process is ended either way."""
+        if self._done:
+            return None
+        self._done = True
+        try:
+            if self._recv.poll(max(0.0, timeout)):
+                return self._recv.recv()
+            return None
+        except (EOFError, OSError):
+            return None
+        finally:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(2.0)
+            self._recv.close()
+
+    @classmethod
+    def start(cls, core: AssignmentCore, options: SolveOptions) -> _MIPBeside | None:
+        import multiprocessing as mp
+
+        if (options.deterministic or options.workers < 2 or options.time_limit < options.mip_min_seconds
+                or not options.direct_pairs < core.n_pairs <= options.mip_pairs or "fork" not in mp.get_all_start_methods()):
+            return None
+        return cls(core, options.mip_share * options.time_limit)
+
+
 def _solver(options: SolveOptions, time_limit: float, workers: int | None = None) -> cp_model.CpSolver:
     s = cp_model.CpSolver()
     s.parameters.random_seed = int(options.seed)
@@ -633,6 +695,16 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
     def left() -> float:
         return deadline - time.perf_counter()
 
+    beside = _MIPBeside.start(original, options)
+    try:
+        return _solve(core, original, options, cb, t0, deadline, left, beside)
+    finally:
+        if beside is not None:
+            beside.collect(0.0)
+
+
+def _solve(core, original, options, cb, t0, deadline, left, beside: _MIPBeside | None) -> SolveResult:
+    mip_deadline = t0 + options.mip_share * options.time_limit
     cb(0.0, 1.0, "LP bound (HiGHS)")
     lp: LPResult | None = None
     bound = -math.inf
@@ -718,12 +790,23 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
         # whole does better on the large OR-Library instances than the LNS alone
         pure_gap = (original.unassigned_cost is None and core.n_resources == 1 and core.max_moves is None
                     and (core.balance is None or not core.balance.active) and bool((core.multiplicity == 1).all()))
-        polish = core.n_pairs <= options.polish_pairs or pure_gap
+        polish = core.n_pairs <= options.polish_pairs or pure_gap or beside is not None
         lns_deadline = deadline - (1 - options.lns_share) * options.time_limit if polish else deadline
         budget = options.work_budget
         if polish and options.deterministic and budget is not None:
             options = _replace(options, work_budget=budget * options.lns_share)
-        x, ev, bound = _lns(core, x, ev, bound, lp, options, lns_deadline, cb, result, t0)
+        if beside is not None:
+            # one core searches while the other runs the branch-and-cut; then the better
+            # solution gets every worker
+            lns_deadline = mip_deadline
+            x, ev, bound = _lns(core, x, ev, bound, lp, _replace(options, workers=max(1, options.workers - 1)),
+                                lns_deadline, cb, result, t0)
+            cb(options.mip_share, 1.0, "branch-and-cut (HiGHS): collecting its result")
+            wait = 0.0 if done() else max(0.0, mip_deadline - time.perf_counter()) + 5.0
+            x, ev, bound = _take_mip(core, x, ev, bound, beside.collect(wait), result, t0)
+            beside = None
+        else:
+            x, ev, bound = _lns(core, x, ev, bound, lp, options, lns_deadline, cb, result, t0)
         if polish and not done() and (left() > 0.2 or options.deterministic):
             rest = left() if not options.deterministic else (budget or options.time_limit) * (1 - options.lns_share)
             x, ev, bound = _whole(core, x, ev, bound, options, rest, cb, result, 0.7,
@@ -735,6 +818,24 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
     result.seconds = time.perf_counter() - t0
     cb(1.0, 1.0, f"objective {ev.objective}, bound {result.bound}")
     return result
+
+
+def _take_mip(core, x, ev, bound, got: MIPResult | None, result: SolveResult, t0: float):
+    """Keep the branch-and-cut's solution when it is better, and its bound when it is higher."""
+    if got is None:
+        result.mip = {"status": "no result in time"}
+        return x, ev, bound
+    result.mip = {"objective": got.objective, "bound": got.bound if math.isfinite(got.bound) else None,
+                  "seconds": round(got.seconds, 2), "status": got.status}
+    if got.x is not None and len(got.x) == core.n_pairs:
+        ev2 = evaluate(core, got.x)
+        if _admissible(core, ev2) and ev2.objective < ev.objective:
+            x, ev = got.x, ev2
+            result.improvements += 1
+            result.history.append((time.perf_counter() - t0, ev.objective))
+    if math.isfinite(got.bound) and core.catalogue is None:
+        bound = max(bound, int(math.ceil(got.bound - 1e-6 * max(1.0, abs(got.bound)))))
+    return x, ev, bound
 
 
 def _whole(core, x, ev, bound, options, limit, cb, result, at, mandatory=None):

@@ -4,13 +4,14 @@ bound, column generation, the LNS path, and a verified solution of a real instan
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 from scheduling.core import evaluate
 from scheduling.gap import GapInstance, check_solution, gap_core, parse_gap, read_gap
-from scheduling.lp import solve_lp
+from scheduling.lp import solve_lp, solve_mip
 from scheduling.solve import SolveOptions, solve_core
 
 TINY = """2 3
@@ -89,6 +90,53 @@ def test_deterministic_lns():
     opts = SolveOptions(time_limit=20, seed=9, deterministic=True, work_budget=0.4, direct_pairs=0, polish_pairs=0)
     a, b = solve_core(core, opts), solve_core(core, opts)
     assert np.array_equal(a.x, b.x) and a.iterations == b.iterations
+
+
+def test_mip_of_the_core_is_exact():
+    # the MIP form has the core's rows: on a tight random instance HiGHS proves the optimum
+    # that CP-SAT proves on the whole model
+    inst = _random_gap(4, 16, seed=3, tight=0.9)
+    core = gap_core(inst)
+    mip = solve_mip(core, time_limit=30)
+    exact = solve_core(core, SolveOptions(time_limit=30, direct_pairs=10_000))
+    assert exact.status == "optimal"
+    assert mip.objective == exact.objective == math.ceil(mip.bound - 1e-6)
+    assert check_solution(inst, _agent_of_job(core, mip.x)) == exact.objective
+    # with unassigned units allowed and two units per item, the same holds
+    pair = core.with_changes(multiplicity=np.full(core.n_items, 2), capacity=core.capacity + 10,
+                             unassigned_cost=np.full(core.n_items, 60))
+    mip2 = solve_mip(pair, time_limit=30)
+    exact2 = solve_core(pair, SolveOptions(time_limit=30, direct_pairs=10_000))
+    assert exact2.status == "optimal" and exact2.evaluation.unassigned > 0
+    assert mip2.objective == exact2.objective == evaluate(pair, mip2.x).objective
+
+
+def test_branch_and_cut_runs_beside_the_search():
+    inst = _random_gap(10, 100, seed=2, tight=0.95)
+    core = gap_core(inst)
+    res = solve_core(core, SolveOptions(time_limit=4, seed=1, mip_min_seconds=1))
+    assert res.mip is not None and res.mip["objective"] is not None, res.mip
+    # the better of the two is kept, and HiGHS's bound counts
+    assert res.objective <= res.mip["objective"]
+    assert res.bound >= math.ceil(res.mip["bound"] - 1e-6)
+    assert check_solution(inst, _agent_of_job(core, res.x)) == res.objective >= res.bound
+    assert res.stats()["mip"] == res.mip
+    # never in deterministic mode (its result would depend on the machine's speed)
+    det = solve_core(core, SolveOptions(time_limit=4, seed=1, mip_min_seconds=1, deterministic=True, work_budget=0.3))
+    assert det.mip is None
+
+
+def test_failed_branch_and_cut_leaves_the_search_alone(monkeypatch):
+    def broken(core, time_limit):
+        raise MemoryError("no room for the MIP")
+
+    monkeypatch.setattr("scheduling.solve.solve_mip", broken)
+    inst = _random_gap(10, 100, seed=2, tight=0.95)
+    core = gap_core(inst)
+    res = solve_core(core, SolveOptions(time_limit=3, seed=1, mip_min_seconds=1))
+    assert res.mip["status"] == "failed: no room for the MIP"
+    assert res.evaluation.feasible
+    assert check_solution(inst, _agent_of_job(core, res.x)) == res.objective >= res.bound
 
 
 def test_or_library_instance(shared_data):
