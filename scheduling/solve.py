@@ -483,7 +483,7 @@ def repair_unplaced(
 def _mip_child(core: AssignmentCore, time_limit: float, conn) -> None:
     try:
         conn.send(solve_mip(core, time_limit))
-    except Exception as exc:  # the search goes on without it; say why in the figures
+    except Exception as exc:  # noqa: BLE001 -- the search goes on without it; the figures say why
         conn.send(MIPResult(x=None, objective=None, bound=-math.inf, seconds=0.0, status=f"failed: {exc}"))
     finally:
         conn.close()
