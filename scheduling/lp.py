@@ -249,13 +249,16 @@ def solve_mip(core: AssignmentCore, time_limit: float) -> MIPResult:
     mat = _LPMatrix(core)
     b_eq, b_ub = mat.rhs()
     eq_x, ub_x, c_x, bnd_x = mat.extra_columns()
-    a_eq_p, a_ub_p = mat.pair_columns(np.arange(core.n_pairs))
+    # columns agent by agent: HiGHS found better solutions on the OR-Library's type-d
+    # instances in this order than item by item (d20100: 6229 against 6255 in 45 s)
+    order = np.lexsort((core.pair_item, core.pair_agent))
+    a_eq_p, a_ub_p = mat.pair_columns(order)
     a_eq = sp.hstack([a_eq_p, *eq_x], format="csc")
     a_ub = sp.hstack([a_ub_p, *ub_x], format="csc")
-    c = np.concatenate([core.pair_cost.astype(float), *c_x])
+    c = np.concatenate([core.pair_cost[order].astype(float), *c_x])
     extra = np.array([(lo, np.inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
     lo = np.concatenate([np.zeros(core.n_pairs), extra[:, 0]])
-    hi = np.concatenate([core.multiplicity[core.pair_item].astype(float), extra[:, 1]])
+    hi = np.concatenate([core.multiplicity[core.pair_item[order]].astype(float), extra[:, 1]])
     integral = np.zeros(len(c))
     integral[: core.n_pairs + (core.n_items if mat.has_u else 0)] = 1
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)]
@@ -265,7 +268,10 @@ def solve_mip(core: AssignmentCore, time_limit: float) -> MIPResult:
                options={"time_limit": max(0.1, time_limit - (time.perf_counter() - t0)), "disp": False})
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(bound) if bound is not None and np.isfinite(bound) else -math.inf
-    x = None if res.x is None else np.rint(res.x[: core.n_pairs]).astype(np.int64)
+    x = None
+    if res.x is not None:
+        x = np.zeros(core.n_pairs, dtype=np.int64)
+        x[order] = np.rint(res.x[: core.n_pairs]).astype(np.int64)
     return MIPResult(x=x, objective=None if res.x is None else float(res.fun), bound=bound,
                      seconds=time.perf_counter() - t0, status=str(res.message))
 

@@ -13,8 +13,8 @@
    when it improves, and adapt the neighbourhood size to how fast CP-SAT closes it.
 4. **Branch-and-cut beside it** (wall-clock mode, small cores): HiGHS solves the core as a MIP
    (`lp.solve_mip`) in a second process, one core each, for most of the time; the better of
-   the two solutions then goes to CP-SAT on every worker for the rest, and HiGHS's proven
-   bound counts. On the OR-Library's small type-d instances branch-and-cut finds better
+   the two solutions then gets every worker for the rest (LNS, then CP-SAT whole), and
+   HiGHS's proven bound counts. On the OR-Library's small type-d instances branch-and-cut finds better
    solutions than the search; on the large ones the search does.
 
 Deterministic: with `deterministic=True` (the default for caseloads) every CP-SAT call is
@@ -67,6 +67,8 @@ class SolveOptions:
     mip_pairs: int = 40_000
     mip_share: float = 0.75
     mip_min_seconds: float = 10.0
+    #: after it, the share of the time left that the LNS (every worker) gets before CP-SAT whole
+    mip_polish_lns: float = 0.5
 
 
 @dataclass
@@ -805,6 +807,9 @@ def _solve(core, original, options, cb, t0, deadline, left, beside: _MIPBeside |
             wait = 0.0 if done() else max(0.0, mip_deadline - time.perf_counter()) + 5.0
             x, ev, bound = _take_mip(core, x, ev, bound, beside.collect(wait), result, t0)
             beside = None
+            if options.mip_polish_lns > 0 and not done():
+                x, ev, bound = _lns(core, x, ev, bound, lp, options, time.perf_counter() + options.mip_polish_lns * left(),
+                                    cb, result, t0)
         else:
             x, ev, bound = _lns(core, x, ev, bound, lp, options, lns_deadline, cb, result, t0)
         if polish and not done() and (left() > 0.2 or options.deterministic):
@@ -844,7 +849,12 @@ def _whole(core, x, ev, bound, options, limit, cb, result, at, mandatory=None):
     used when `x` already places everything: CP-SAT then sees plain exactly-one rows."""
     cb(at, 1.0, "CP-SAT on the whole problem")
     use = mandatory if mandatory is not None and not _unassigned(core, x).any() else core
+    t_in = time.perf_counter()
     built = build_cpsat(use, hint=x)
+    if not options.deterministic:
+        # building the model counts (seconds at 100k pairs), and so does reading the solution
+        # back and CP-SAT's own stop: keep a margin by size
+        limit -= time.perf_counter() - t_in + min(1.0, use.n_pairs / 100_000)
     solver = _solver(options, max(0.05, limit))
     status = solver.solve(built.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
