@@ -482,9 +482,10 @@ def repair_unplaced(
 
 
 # ---------------------------------------------------------------------------- CP-SAT calls
-def _mip_child(core: AssignmentCore, time_limit: float, conn) -> None:
+def _mip_child(core: AssignmentCore, until: float, conn) -> None:
+    """Runs in the second process: the MIP until wall-clock time `until` (epoch seconds)."""
     try:
-        conn.send(solve_mip(core, time_limit))
+        conn.send(solve_mip(core, max(0.1, until - time.time())))
     except Exception as exc:  # noqa: BLE001 -- the search goes on without it; the figures say why
         conn.send(MIPResult(x=None, objective=None, bound=-math.inf, seconds=0.0, status=f"failed: {exc}"))
     finally:
@@ -492,14 +493,16 @@ def _mip_child(core: AssignmentCore, time_limit: float, conn) -> None:
 
 
 class _MIPBeside:
-    """HiGHS's branch-and-cut on `core` in a second process (fork), while this one searches."""
+    """HiGHS's branch-and-cut on `core` in a second process, while this one searches. The
+    process is *spawned* (a fresh interpreter, about a second to start): forking a process
+    that runs threads (the API's workers, CP-SAT) is not safe."""
 
     def __init__(self, core: AssignmentCore, time_limit: float) -> None:
         import multiprocessing as mp
 
-        ctx = mp.get_context("fork")
+        ctx = mp.get_context("spawn")
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_mip_child, args=(core, time_limit, send), daemon=True)
+        self._proc = ctx.Process(target=_mip_child, args=(core, time.time() + time_limit, send), daemon=True)
         self._proc.start()
         send.close()
         self._done = False
@@ -523,10 +526,8 @@ class _MIPBeside:
 
     @classmethod
     def start(cls, core: AssignmentCore, options: SolveOptions) -> _MIPBeside | None:
-        import multiprocessing as mp
-
         if (options.deterministic or options.workers < 2 or options.time_limit < options.mip_min_seconds
-                or not options.direct_pairs < core.n_pairs <= options.mip_pairs or "fork" not in mp.get_all_start_methods()):
+                or not options.direct_pairs < core.n_pairs <= options.mip_pairs):
             return None
         return cls(core, options.mip_share * options.time_limit)
 
@@ -830,7 +831,9 @@ def _take_mip(core, x, ev, bound, got: MIPResult | None, result: SolveResult, t0
     if got is None:
         result.mip = {"status": "no result in time"}
         return x, ev, bound
-    result.mip = {"objective": got.objective, "bound": got.bound if math.isfinite(got.bound) else None,
+    # costs are integers: the MIP's objective is one and its bound rounds up
+    result.mip = {"objective": None if got.objective is None else int(round(got.objective)),
+                  "bound": int(math.ceil(got.bound - 1e-6 * max(1.0, abs(got.bound)))) if math.isfinite(got.bound) else None,
                   "seconds": round(got.seconds, 2), "status": got.status}
     if got.x is not None and len(got.x) == core.n_pairs:
         ev2 = evaluate(core, got.x)
@@ -838,8 +841,8 @@ def _take_mip(core, x, ev, bound, got: MIPResult | None, result: SolveResult, t0
             x, ev = got.x, ev2
             result.improvements += 1
             result.history.append((time.perf_counter() - t0, ev.objective))
-    if math.isfinite(got.bound) and core.catalogue is None:
-        bound = max(bound, int(math.ceil(got.bound - 1e-6 * max(1.0, abs(got.bound)))))
+    if result.mip["bound"] is not None and core.catalogue is None:
+        bound = max(bound, result.mip["bound"])
     return x, ev, bound
 
 

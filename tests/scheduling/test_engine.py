@@ -126,15 +126,30 @@ def test_branch_and_cut_runs_beside_the_search():
     assert det.mip is None
 
 
-def test_failed_branch_and_cut_leaves_the_search_alone(monkeypatch):
+def test_branch_and_cut_failure_is_reported_not_raised(monkeypatch):
+    import multiprocessing as mp
+
+    from scheduling.solve import _mip_child
+
     def broken(core, time_limit):
         raise MemoryError("no room for the MIP")
 
+    # the second process's body: an error becomes a result that says so
     monkeypatch.setattr("scheduling.solve.solve_mip", broken)
+    recv, send = mp.Pipe(duplex=False)
+    _mip_child(gap_core(_random_gap(3, 10, seed=1)), 0.0, send)
+    got = recv.recv()
+    assert got.x is None and got.status == "failed: no room for the MIP"
+    # and when no result comes in time, the search goes on alone and says so
+    class Silent:  # a second process that never answers
+        def collect(self, timeout):
+            return None
+
+    monkeypatch.setattr("scheduling.solve._MIPBeside.start", classmethod(lambda cls, core, options: Silent()))
     inst = _random_gap(10, 100, seed=2, tight=0.95)
     core = gap_core(inst)
     res = solve_core(core, SolveOptions(time_limit=3, seed=1, mip_min_seconds=1))
-    assert res.mip["status"] == "failed: no room for the MIP"
+    assert res.mip == {"status": "no result in time"}
     assert res.evaluation.feasible
     assert check_solution(inst, _agent_of_job(core, res.x)) == res.objective >= res.bound
 
