@@ -126,6 +126,28 @@ def test_branch_and_cut_runs_beside_the_search():
     assert det.mip is None
 
 
+def test_branch_and_cut_on_a_caseload_core():
+    # a generated region's full rebalance (balance rows, unassigned option, multiplicities):
+    # the MIP is the same problem, up to the per-mille rounding of the balance levels
+    from bench.caseload_scale import plan_date_of
+    from plein.generator import generate_region
+    from scheduling.problem import ScheduleOptions, build_problem
+
+    region = generate_region(300, seed=3)
+    core = build_problem(region, "full", ScheduleOptions(plan_date=plan_date_of(region), time_limit=10)).core
+    assert core.balance is not None and core.balance.active and core.unassigned_cost is not None
+    mip = solve_mip(core, time_limit=60)
+    assert "Optimal" in mip.status, mip.status
+    ev = evaluate(core, mip.x)
+    assert ev.feasible and not ev.overload.any()
+    assert 0 <= ev.objective - mip.objective < 1
+    assert math.ceil(mip.bound - 1e-6) <= ev.objective
+    # beside the search, the better of the two is kept
+    res = solve_core(core, SolveOptions(time_limit=10, seed=1, mip_min_seconds=1))
+    assert res.mip is not None and res.mip["objective"] is not None
+    assert res.objective <= ev.objective and res.evaluation.feasible
+
+
 def test_branch_and_cut_failure_is_reported_not_raised(monkeypatch):
     import multiprocessing as mp
 
