@@ -14,8 +14,8 @@
 4. **Branch-and-cut beside it** (wall-clock mode, small cores): HiGHS solves the core as a MIP
    (`lp.solve_mip`) in a second process, one core each, for most of the time; the better of
    the two solutions then gets every worker for the rest (LNS, then CP-SAT whole), and
-   HiGHS's proven bound counts. On the OR-Library's small type-d instances branch-and-cut finds better
-   solutions than the search; on the large ones the search does.
+   HiGHS's proven bound counts. On the OR-Library's small type-d instances branch-and-cut
+   finds better solutions than the search; on the large ones the search does.
 
 Deterministic: with `deterministic=True` (the default for caseloads) every CP-SAT call is
 single-threaded and limited in *deterministic* time, and the search stops on a deterministic
