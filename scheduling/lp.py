@@ -240,9 +240,10 @@ class MIPResult:
     status: str
 
 
-def solve_mip(core: AssignmentCore, time_limit: float) -> MIPResult:
+def solve_mip(core: AssignmentCore, time_limit: float, node_limit: int | None = None) -> MIPResult:
     """The core as a MIP (HiGHS branch-and-cut): the LP's rows with integer pair and
-    unassigned columns (the balance levels stay continuous). Every pair is a column."""
+    unassigned columns (the balance levels stay continuous). Every pair is a column. With
+    `node_limit` and a time limit that does not fire, the run is deterministic."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     t0 = time.perf_counter()
@@ -265,15 +266,19 @@ def solve_mip(core: AssignmentCore, time_limit: float) -> MIPResult:
     if a_ub.shape[0]:
         constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
     res = milp(c, constraints=constraints, integrality=integral, bounds=Bounds(lo, hi),
-               options={"time_limit": max(0.1, time_limit - (time.perf_counter() - t0)), "disp": False})
+               options={"time_limit": max(0.1, time_limit - (time.perf_counter() - t0)), "disp": False,
+                        **({"node_limit": int(node_limit)} if node_limit is not None else {})})
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(bound) if bound is not None and np.isfinite(bound) else -math.inf
     x = None
     if res.x is not None:
         x = np.zeros(core.n_pairs, dtype=np.int64)
         x[order] = np.rint(res.x[: core.n_pairs]).astype(np.int64)
+    status = str(res.message)
+    if node_limit is not None and "not recognized" in status:  # scipy does not name this one
+        status = f"node limit reached ({node_limit} nodes)"
     return MIPResult(x=x, objective=None if res.x is None else float(res.fun), bound=bound,
-                     seconds=time.perf_counter() - t0, status=str(res.message))
+                     seconds=time.perf_counter() - t0, status=status)
 
 
 def lagrangian_bound(

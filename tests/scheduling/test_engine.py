@@ -87,7 +87,8 @@ def test_unplaceable_job_reported_infeasible():
 
 def test_deterministic_lns():
     core = gap_core(_random_gap(10, 100, seed=4))
-    opts = SolveOptions(time_limit=20, seed=9, deterministic=True, work_budget=0.4, direct_pairs=0, polish_pairs=0)
+    opts = SolveOptions(time_limit=20, seed=9, deterministic=True, work_budget=0.4, direct_pairs=0, polish_pairs=0,
+                         mip_exact_pairs=0)
     a, b = solve_core(core, opts), solve_core(core, opts)
     assert np.array_equal(a.x, b.x) and a.iterations == b.iterations
 
@@ -121,9 +122,13 @@ def test_branch_and_cut_runs_beside_the_search():
     assert res.bound >= math.ceil(res.mip["bound"] - 1e-6)
     assert check_solution(inst, _agent_of_job(core, res.x)) == res.objective >= res.bound
     assert res.stats()["mip"] == res.mip
-    # never in deterministic mode (its result would depend on the machine's speed)
-    det = solve_core(core, SolveOptions(time_limit=4, seed=1, mip_min_seconds=1, deterministic=True, work_budget=0.3))
-    assert det.mip is None
+    # deterministic mode: first, in this process, limited in nodes; same input, same result
+    det = [solve_core(core, SolveOptions(time_limit=4, seed=1, deterministic=True, work_budget=0.3, mip_nodes=20))
+           for _ in range(2)]
+    assert det[0].mip is not None and det[0].mip["objective"] is not None
+    assert np.array_equal(det[0].x, det[1].x) and det[0].mip == {**det[1].mip, "seconds": det[0].mip["seconds"]}
+    assert det[0].objective <= det[0].mip["objective"]
+    assert check_solution(inst, _agent_of_job(core, det[0].x)) == det[0].objective >= det[0].bound
 
 
 def test_branch_and_cut_on_a_caseload_core():
