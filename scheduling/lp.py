@@ -1,7 +1,8 @@
 """The LP relaxation of an assignment core, solved with HiGHS (scipy): the proven lower bound,
 the fractional solution that seeds the start heuristic, and reduced costs that steer the
 neighbourhoods of the search. The same rows with integer pair columns are the core's MIP
-(`solve_mip`), which HiGHS's branch-and-cut solves beside the search on small cores.
+(`solve_mip`), which HiGHS's branch-and-cut solves on small cores (first, or beside the
+search: see `scheduling.solve`).
 
 The LP has the same rows as the CP-SAT model (`scheduling.model`): item equalities, resource
 capacities per agent, the balance rows and the move cap, so its optimum is a valid lower bound
