@@ -91,7 +91,7 @@ class SolveResult:
     stopped_by: str = "time"
     history: list[tuple[float, int]] = field(default_factory=list)
     lp: LPResult | None = None
-    #: the branch-and-cut run beside the search (objective, bound, seconds), when there was one
+    #: the branch-and-cut run (first or beside the search): objective, bound, seconds, status
     mip: dict | None = None
 
     @property
@@ -698,23 +698,24 @@ def solve_core(core: AssignmentCore, options: SolveOptions | None = None, progre
         # mandatory assignment: search with a big penalty on unassigned units so every
         # intermediate solution exists; feasibility is judged on the original problem
         core = core.with_changes(unassigned_cost=np.full(core.n_items, _big_m(core), dtype=np.int64))
-    cb = progress or no_progress
     t0 = time.perf_counter()
-    deadline = t0 + options.time_limit
-
-    def left() -> float:
-        return deadline - time.perf_counter()
-
     beside = _MIPBeside.start(original, options)
     try:
-        return _solve(core, original, options, cb, t0, deadline, left, beside)
+        return _solve(core, original, options, progress or no_progress, t0, beside)
     finally:
         if beside is not None:
             beside.collect(0.0)
 
 
-def _solve(core, original, options, cb, t0, deadline, left, beside: _MIPBeside | None) -> SolveResult:
+def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveResult:
+    deadline = t0 + options.time_limit
     mip_deadline = t0 + options.mip_share * options.time_limit
+    # the same problem with every item exactly once, for CP-SAT whole when all is placed
+    mandatory = original if original.unassigned_cost is None else None
+
+    def left() -> float:
+        return deadline - time.perf_counter()
+
     cb(0.0, 1.0, "LP bound (HiGHS)")
     lp: LPResult | None = None
     bound = -math.inf
@@ -800,7 +801,7 @@ def _solve(core, original, options, cb, t0, deadline, left, beside: _MIPBeside |
 
     if core.n_pairs <= options.direct_pairs or core.n_agents <= 2:
         x, ev, bound = _whole(core, x, ev, bound, options, left(), cb, result, 0.1,
-                              mandatory=original if original.unassigned_cost is None else None)
+                              mandatory=mandatory)
         result.iterations = 1
     elif not done():
         # LNS first; on problems CP-SAT can hold whole, hand it the LNS solution as a hint
@@ -832,7 +833,7 @@ def _solve(core, original, options, cb, t0, deadline, left, beside: _MIPBeside |
         if polish and not done() and (left() > 0.2 or options.deterministic):
             rest = left() if not options.deterministic else (budget or options.time_limit) * (1 - options.lns_share)
             x, ev, bound = _whole(core, x, ev, bound, options, rest, cb, result, 0.7,
-                                  mandatory=original if original.unassigned_cost is None else None)
+                                  mandatory=mandatory)
     ev = evaluate(original, x)
     result.x, result.evaluation, result.bound = x, ev, min(bound, ev.objective) if ev.feasible else bound
     if result.status != "infeasible":
