@@ -820,16 +820,16 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
             # solution gets every worker
             lns_deadline = mip_deadline
             x, ev, bound = _lns(core, x, ev, bound, lp, _replace(options, workers=max(1, options.workers - 1)),
-                                lns_deadline, cb, result, t0)
+                                lns_deadline, cb, result, t0, mandatory)
             cb(options.mip_share, 1.0, "branch-and-cut (HiGHS): collecting its result")
             wait = 0.0 if done() else max(0.0, mip_deadline - time.perf_counter()) + 5.0
             x, ev, bound = _take_mip(core, x, ev, bound, beside.collect(wait), result, t0)
             beside = None
             if options.mip_polish_lns > 0 and not done():
                 x, ev, bound = _lns(core, x, ev, bound, lp, options, time.perf_counter() + options.mip_polish_lns * left(),
-                                    cb, result, t0)
+                                    cb, result, t0, mandatory)
         else:
-            x, ev, bound = _lns(core, x, ev, bound, lp, options, lns_deadline, cb, result, t0)
+            x, ev, bound = _lns(core, x, ev, bound, lp, options, lns_deadline, cb, result, t0, mandatory)
         if polish and not done() and (left() > 0.2 or options.deterministic):
             rest = left() if not options.deterministic else (budget or options.time_limit) * (1 - options.lns_share)
             x, ev, bound = _whole(core, x, ev, bound, options, rest, cb, result, 0.7,
@@ -891,7 +891,10 @@ def _whole(core, x, ev, bound, options, limit, cb, result, at, mandatory=None):
     return x, ev, bound
 
 
-def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
+def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0, mandatory=None):
+    """Large-neighbourhood search from `x` until `deadline`. `mandatory` (as in `_whole`): once
+    every unit is placed, the sub-problems come from it, so CP-SAT sees exactly-one rows instead
+    of a priced way out (on d801600: 97,324 against 97,821 after 15 s)."""
     rng = np.random.default_rng(options.seed)
     rel = _relatedness(core, lp)
     m = core.n_agents
@@ -952,7 +955,8 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0):
             kk = min(k_wide if wide else k, m)
             others = rng.choice(m, size=kk - 1, replace=False, p=w / w.sum()) if kk > 1 else np.array([], dtype=int)
             agents = np.concatenate([[seed_agent], others]).astype(np.int64)
-        sub, pmap, cur = _subcore(core, x, agents, allowed if wide else None)
+        use = mandatory if mandatory is not None and not ev.unassigned else core
+        sub, pmap, cur = _subcore(use, x, agents, allowed if wide else None)
         if sub.n_pairs == 0:
             continue
         built = build_cpsat(sub, hint=cur)
