@@ -16,8 +16,8 @@
    often proves the optimum. Wall-clock mode, small cores (up to 40k pairs): HiGHS solves it
    in a second process, one core each, for most of the time; the better of
    the two solutions then gets every worker for the rest (LNS, then CP-SAT whole), and
-   HiGHS's proven bound counts. On the OR-Library's small type-d instances branch-and-cut
-   finds better solutions than the search; on the large ones the search does.
+   HiGHS's proven bound counts (on the OR-Library's small type-d instances it is well above
+   the LP's; its solution is taken when it is the better one).
 
 Deterministic: with `deterministic=True` (the default for caseloads) every CP-SAT call is
 single-threaded and limited in *deterministic* time, and the search stops on a deterministic
