@@ -95,7 +95,8 @@ def test_lns_sub_problems_are_exactly_one_once_everything_is_placed(monkeypatch)
     monkeypatch.setattr(solve_mod, "build_cpsat", recording)
     inst = _random_gap(10, 100, seed=2, tight=0.95)
     core = gap_core(inst)
-    res = solve_core(core, SolveOptions(time_limit=3, seed=5, direct_pairs=0, polish_pairs=0, mip_pairs=0))
+    # the LNS gets the whole time (a pure GAP otherwise hands most of it to CP-SAT whole)
+    res = solve_core(core, SolveOptions(time_limit=3, seed=5, direct_pairs=0, mip_pairs=0, lns_share=1.0))
     assert res.evaluation.feasible
     lns = [exact for name, exact in built if name.endswith("/lns")]
     assert len(lns) > 5
