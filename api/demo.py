@@ -129,8 +129,11 @@ def _ensure_proposal(engine, region, seed: int, time_limit: float) -> str | None
     if pending is not None:
         typer.echo(f"reusing pending proposal {pending.id}")
         return pending.id
-    with console_progress("optimising the caseload (full rebalance)") as cb:
-        proposal = run_optimisation(region, "full", ScheduleOptions(time_limit=time_limit, seed=seed), progress=cb)
+    # planned on the demo region's own date, so the proposal is the same on any day it is run
+    plan_date = region.as_of()
+    with console_progress(f"optimising the caseload (full rebalance, plan date {plan_date or 'today'})") as cb:
+        proposal = run_optimisation(region, "full", ScheduleOptions(plan_date=plan_date, time_limit=time_limit, seed=seed),
+                                    progress=cb)
     proposal_id = store_proposal(engine, proposal, created_by="plein demo")
     data = proposal.to_dict()
     typer.echo(f"proposal {proposal_id}: {len(data.get('moves', []))} moves")

@@ -31,12 +31,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def plan_date_of(region) -> dt.date:
-    """The region's 'today': the day after the latest intake (generated regions do not read the clock)."""
-    dates = [d for d in region.clients["intake_date"] if isinstance(d, dt.date)]
-    return (max(dates) + dt.timedelta(days=1)) if dates else dt.date.today()
-
-
 def _row(step: str, proposal, wall: float, n_coaches: int) -> dict:
     s = proposal.solver
     a = proposal.after["summary"]
@@ -123,7 +117,7 @@ def run(
         region = split_coaches(region, n_coaches, seed)
     if capacity_factor != 1.0:
         region = scale_capacity(region, capacity_factor)
-    plan = plan_date_of(region)
+    plan = region.as_of() or dt.date.today()
     n_coaches = len(region.coaches)
     rows = [{"step": "generate", "clients": len(region.clients), "coaches": n_coaches, "wall_s": round(gen_s, 2),
              "peak_rss_mb": round(peak_rss_mb(), 1)}]

@@ -8,6 +8,7 @@ pandas datetimes; ids are strings. `protected` is kept apart from `clients` on p
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, fields
 
 import pandas as pd
@@ -42,6 +43,14 @@ class Region:
 
     def summary(self) -> dict[str, int]:
         return {name: len(df) for name, df in self.tables().items()}
+
+    def as_of(self) -> dt.date | None:
+        """The region's own 'today' as its data tell: the day after the latest intake (None
+        without intake dates). A generated region never reads the clock, so planning it on this
+        day (not the wall-clock date) gives the same proposal whenever it is run."""
+        dates = [d.date() if isinstance(d, dt.datetime) else d for d in self.clients["intake_date"]
+                 if isinstance(d, dt.date)]
+        return max(dates) + dt.timedelta(days=1) if dates else None
 
 
 assert [f.name for f in fields(Region)] == list(schema.TABLES), "Region fields must follow plein.schema.TABLES"

@@ -329,6 +329,15 @@ def test_reference_date_moves_the_history():
     r = generate_region(300, seed=2, reference_date=dt.date(2023, 1, 1))
     assert r.ladder_events["date"].max() <= dt.date(2023, 1, 1)
     assert r.vacancies["open_date"].max() <= dt.date(2023, 1, 1)
+    # the region's own 'today' follows the reference date, not the clock
+    assert r.as_of() <= dt.date(2023, 1, 2) and r.as_of() == max(r.clients["intake_date"]) + dt.timedelta(days=1)
+    assert generate_region(300, seed=2).as_of() > dt.date(2023, 1, 2)
+
+
+def test_region_without_intake_dates_has_no_date_of_its_own():
+    from plein.region import Region
+
+    assert Region().as_of() is None
 
 
 def test_brummen_optional():

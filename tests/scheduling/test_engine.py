@@ -161,12 +161,11 @@ def test_branch_and_cut_runs_beside_the_search():
 def test_branch_and_cut_on_a_caseload_core():
     # a generated region's full rebalance (balance rows, unassigned option, multiplicities):
     # the MIP is the same problem, up to the per-mille rounding of the balance levels
-    from bench.caseload_scale import plan_date_of
     from plein.generator import generate_region
     from scheduling.problem import ScheduleOptions, build_problem
 
     region = generate_region(300, seed=3)
-    core = build_problem(region, "full", ScheduleOptions(plan_date=plan_date_of(region), time_limit=10)).core
+    core = build_problem(region, "full", ScheduleOptions(plan_date=region.as_of(), time_limit=10)).core
     assert core.balance is not None and core.balance.active and core.unassigned_cost is not None
     mip = solve_mip(core, time_limit=60)
     assert "Optimal" in mip.status, mip.status
