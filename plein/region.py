@@ -49,7 +49,7 @@ class Region:
         without intake dates). A generated region never reads the clock, so planning it on this
         day (not the wall-clock date) gives the same proposal whenever it is run."""
         dates = [d.date() if isinstance(d, dt.datetime) else d for d in self.clients["intake_date"]
-                 if isinstance(d, dt.date)]
+                 if isinstance(d, dt.date) and not pd.isna(d)]  # pandas' NaT is a datetime too
         return max(dates) + dt.timedelta(days=1) if dates else None
 
 

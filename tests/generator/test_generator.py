@@ -338,6 +338,16 @@ def test_region_without_intake_dates_has_no_date_of_its_own():
     from plein.region import Region
 
     assert Region().as_of() is None
+    # missing intake dates (None, NaT) are passed over, pandas timestamps count as dates
+    region = generate_region(200, seed=1)
+    latest = max(region.clients["intake_date"])
+    clients = region.clients.copy()
+    clients["intake_date"] = clients["intake_date"].astype(object)
+    clients.loc[clients.index[0], "intake_date"] = None
+    clients.loc[clients.index[1], "intake_date"] = pd.NaT
+    clients.loc[clients.index[2], "intake_date"] = pd.Timestamp(latest)
+    region.clients = clients
+    assert region.as_of() == latest + dt.timedelta(days=1)
 
 
 def test_brummen_optional():
