@@ -75,17 +75,22 @@ def capacity_checks(problem: CaseloadProblem) -> list[CapacityCheck]:
     free_cnt = core.capacity[1]
     cls_pts = np.array([problem.client_points[m].sum() for m in problem.class_members])
     cls_cnt = core.multiplicity
-    # eligible coach set per class: every eligible coach, not only the search's candidates
+    # eligible coach set per class: every eligible coach, not only the search's candidates. With
+    # the catalogue, classes of one eligibility group share it: work per group (~800 at 50k
+    # clients, against ~40k classes), not per class
     cat = problem.catalogue
     if cat is not None:
-        elig = [cat.agents_of(int(g)) for g in cat.item_group]
+        key = np.asarray(cat.item_group, dtype=np.int64)
+        elig = [cat.agents_of(int(g)) for g in range(cat.n_groups)]
     else:
+        key = np.arange(core.n_items)
         elig = [core.pair_agent[core.item_start[c] : core.item_start[c + 1]] for c in range(core.n_items)]
     rep = [int(m[0]) for m in problem.class_members]
+    munis = problem.clients["municipality"].tolist()  # the clients' index is positional
     groups: dict[tuple[str, str], list[int]] = {}
     for c, j in enumerate(rep):
         need = problem.need[j]
-        m = problem.clients.at[j, "municipality"]
+        m = munis[j]
         m = None if m is None or m != m else str(m)
         label = " ".join(sorted(need)) or "no specialisation"
         for s in need:
@@ -96,13 +101,18 @@ def capacity_checks(problem: CaseloadProblem) -> list[CapacityCheck]:
         else:
             groups.setdefault(("needs", label), []).append(c)
     # team: classes whose every eligible coach is in one team
+    team_of_key = []
+    for agents in elig:
+        teams = {problem.coach_team[i] for i in agents}
+        team_of_key.append(next(iter(teams)) if len(teams) == 1 and None not in teams else None)
     for c in range(core.n_items):
-        teams = {problem.coach_team[i] for i in elig[c]}
-        if len(teams) == 1 and None not in teams:
-            groups.setdefault(("team", next(iter(teams))), []).append(c)
+        team = team_of_key[key[c]]
+        if team is not None:
+            groups.setdefault(("team", team), []).append(c)
     checks = []
     for (scope, name), cls in groups.items():
-        coaches = np.unique(np.concatenate([elig[c] for c in cls])) if cls else np.zeros(0, dtype=int)
+        keys = np.unique(key[cls]) if cls else np.zeros(0, dtype=np.int64)
+        coaches = np.unique(np.concatenate([elig[k] for k in keys])) if len(keys) else np.zeros(0, dtype=int)
         checks.append(CapacityCheck(
             scope=scope, name=name if scope != "specialisation" else f"{name} clients",
             demand_points=float(cls_pts[cls].sum()), offered_points=float(free_pts[coaches].sum()),

@@ -195,6 +195,7 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
     rel_before = {c["coach_id"]: c["relative_load"] for c in before["coaches"]}
     rel_after = {c["coach_id"]: c["relative_load"] for c in after["coaches"]}
     ids = problem.clients["id"].astype(str).tolist()
+    munis = [_none(m) for m in problem.clients["municipality"].tolist()]  # the index is positional
     moves, unassigned = [], []
     handovers = forced = placements = 0
     from scheduling.explain import capacity_checks, no_coach_reason
@@ -211,7 +212,7 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                 if checks is None:
                     checks = [k for k in capacity_checks(problem) if k.short]
                 need = problem.need[j]
-                m = problem.clients.at[j, "municipality"]
+                m = munis[j]
                 rel = [k.text() for k in checks if (k.scope == "specialisation" and k.name.split(" ")[0] in need)
                        or (k.scope == "municipality" and k.name == m) or (k.scope in ("needs", "team"))][:3]
                 n_el = int(problem.eligible_count[c])
@@ -256,7 +257,7 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                 reasons.append(f"relieves coach {problem.coach_ids[frm]}: {fb:.0%} -> {fa:.0%} of capacity")
         need = problem.need[j]
         reasons.append(f"eligible: holds {', '.join(sorted(need)) or 'every needed role'}" + (
-            f", serves {problem.clients.at[j, 'municipality']}" if _none(problem.clients.at[j, "municipality"]) is not None else ""))
+            f", serves {munis[j]}" if munis[j] is not None else ""))
         if p_to is not None and kind != "handover":
             if problem.parts["sector"][p_to] == 0 and problem.client_targets[j]:
                 reasons.append(f"sector fit: team {problem.coach_team[to]} covers {', '.join(problem.client_targets[j])}")
