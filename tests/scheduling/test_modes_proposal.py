@@ -9,6 +9,7 @@ import numpy as np
 
 from scheduling import ScheduleOptions, run_optimisation
 from scheduling.config import ScheduleConfig
+from scheduling.explain import capacity_checks
 from scheduling.problem import build_problem
 
 
@@ -99,6 +100,26 @@ def test_infeasible_case_is_explained(tiny):
     assert p.explanation["conflicts"]["status"] == "infeasible"
     assert set(p.explanation["conflicts"]["groups"]) == {"capacity:points", "specialisation"}
     assert "eligible coaches are full" in p.unassigned[0]["reasons"][0]
+
+
+def test_capacity_checks_name_the_short_specialisation_and_team(tiny):
+    # the youth clients may only go to the two youth coaches, both in team-care (4 points
+    # together, the clients need 5.4); the other bijstand clients fit anywhere
+    coaches = [tiny.coach("Y1", specs=("bijstand", "youth"), cap=2), tiny.coach("Y2", specs=("bijstand", "youth"), cap=2),
+               tiny.coach("W", team="team-tech", specs=("bijstand",), cap=50)]
+    clients = ([tiny.client(f"y{i}", benefit="bijstand", age="18-26", rung=3, complexity=1) for i in range(3)]
+               + [tiny.client(f"b{i}", benefit="bijstand", rung=3, complexity=1) for i in range(2)])
+    problem = build_problem(tiny.make_region(coaches, clients), "full", opts(tiny))
+    checks = {(c.scope, c.name): c for c in capacity_checks(problem)}
+    team = checks[("team", "team-care")]
+    assert team.short and team.demand_clients == 3
+    assert team.text() == "team-care needs 5.4 points, eligible coaches offer 4.0"
+    youth = checks[("specialisation", "youth clients")]
+    assert youth.short and youth.text() == "youth clients need 5.4 points, eligible coaches offer 4.0"
+    # the bijstand clients as a whole have every coach: not short, and no team of their own
+    assert not checks[("specialisation", "bijstand clients")].short
+    assert checks[("specialisation", "bijstand clients")].offered_points == 54.0
+    assert ("team", "team-tech") not in checks
 
 
 def test_pin_conflict_is_explained(tiny):
