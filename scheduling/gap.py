@@ -120,7 +120,8 @@ def solve_plein(inst: GapInstance, time_limit: float, seed: int = 0, workers: in
         "feasible": feasible,
         "status": res.status,
         "iterations": res.iterations,
-        **({"branch_and_cut": {k: res.mip.get(k) for k in ("objective", "bound")}} if res.mip else {}),
+        # the second process: price-and-dive on a pure GAP that suits it, else branch-and-cut
+        **({"beside": {k: res.mip.get(k) for k in ("objective", "bound", "status")}} if res.mip else {}),
     }
 
 

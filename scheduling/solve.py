@@ -13,11 +13,13 @@
    when it improves, and adapt the neighbourhood size to how fast CP-SAT closes it.
 4. **Branch-and-cut**. Deterministic mode, up to 5k pairs: HiGHS solves the core as a MIP
    (`lp.solve_mip`) first, limited in nodes; its solution is the start when better, and it
-   often proves the optimum. Wall-clock mode, small cores (up to 40k pairs): HiGHS solves it
-   in a second process, one core each, for most of the time; the better of
-   the two solutions then gets every worker for the rest (LNS, then CP-SAT whole), and
-   HiGHS's proven bound counts (on the OR-Library's small type-d instances it is well above
-   the LP's; its solution is taken when it is the better one).
+   often proves the optimum. Wall-clock mode, small cores (up to 40k pairs): a second process
+   runs beside the search, one core each, for most of the time; the better of the two
+   solutions then gets every worker for the rest (LNS, then CP-SAT whole), and the second
+   process's proven bound counts. On a pure GAP with short caseloads (`pricing.applies`) that
+   process runs column generation and diving (`scheduling.pricing`: the OR-Library's type-d
+   instances with up to 10 jobs per agent, where its dives beat the search), otherwise
+   HiGHS's branch-and-cut.
 
 Deterministic: with `deterministic=True` (the default for caseloads) every CP-SAT call is
 single-threaded and limited in *deterministic* time, and the search stops on a deterministic
@@ -38,6 +40,7 @@ from ortools.sat.python import cp_model
 from plein.progress import ProgressCallback, no_progress
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
 from scheduling.lp import LPResult, MIPResult, lagrangian_bound, solve_lp, solve_mip
+from scheduling import pricing
 from scheduling.model import build_cpsat
 
 #: pairs up to which the whole problem goes to CP-SAT directly
@@ -489,10 +492,14 @@ def repair_unplaced(
 
 
 # ---------------------------------------------------------------------------- CP-SAT calls
-def _mip_child(core: AssignmentCore, until: float, conn) -> None:
-    """Runs in the second process: the MIP until wall-clock time `until` (epoch seconds)."""
+def _mip_child(core: AssignmentCore, until: float, seed: int, conn) -> None:
+    """Runs in the second process until wall-clock time `until` (epoch seconds): column
+    generation and diving on a pure GAP (`scheduling.pricing`), else HiGHS's branch-and-cut."""
     try:
-        conn.send(solve_mip(core, max(0.1, until - time.time())))
+        if pricing.applies(core):
+            conn.send(pricing.price_and_dive(core, max(0.1, until - time.time()), seed=seed, quiet=True))
+        else:
+            conn.send(solve_mip(core, max(0.1, until - time.time())))
     except Exception as exc:  # noqa: BLE001 -- the search goes on without it; the figures say why
         conn.send(MIPResult(x=None, objective=None, bound=-math.inf, seconds=0.0, status=f"failed: {exc}"))
     finally:
@@ -500,16 +507,16 @@ def _mip_child(core: AssignmentCore, until: float, conn) -> None:
 
 
 class _MIPBeside:
-    """HiGHS's branch-and-cut on `core` in a second process, while this one searches. The
-    process is *spawned* (a fresh interpreter, about a second to start): forking a process
+    """A second process that works on `core` while this one searches (`_mip_child`: price-and-dive
+    or HiGHS's branch-and-cut). The process is *spawned* (a fresh interpreter, about a second to start): forking a process
     that runs threads (the API's workers, CP-SAT) is not safe."""
 
-    def __init__(self, core: AssignmentCore, time_limit: float) -> None:
+    def __init__(self, core: AssignmentCore, time_limit: float, seed: int = 0) -> None:
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_mip_child, args=(core, time.time() + time_limit, send), daemon=True)
+        self._proc = ctx.Process(target=_mip_child, args=(core, time.time() + time_limit, seed, send), daemon=True)
         self._proc.start()
         send.close()
         self._done = False
@@ -536,7 +543,7 @@ class _MIPBeside:
         if (options.deterministic or options.workers < 2 or options.time_limit < options.mip_min_seconds
                 or not options.direct_pairs < core.n_pairs <= options.mip_pairs):
             return None
-        return cls(core, options.mip_share * options.time_limit)
+        return cls(core, options.mip_share * options.time_limit, options.seed)
 
 
 def _solver(options: SolveOptions, time_limit: float, workers: int | None = None) -> cp_model.CpSolver:
@@ -808,9 +815,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         # for the rest of the time (its own portfolio then polishes and raises the bound)
         # the pure GAP (benchmark instances) always gets the hand-over: on a quiet machine CP-SAT
         # whole does better on the large OR-Library instances than the LNS alone
-        pure_gap = (original.unassigned_cost is None and core.n_resources == 1 and core.max_moves is None
-                    and (core.balance is None or not core.balance.active) and bool((core.multiplicity == 1).all()))
-        polish = core.n_pairs <= options.polish_pairs or pure_gap or beside is not None
+        polish = core.n_pairs <= options.polish_pairs or pricing.is_pure_gap(original) or beside is not None
         lns_deadline = deadline - (1 - options.lns_share) * options.time_limit if polish else deadline
         budget = options.work_budget
         if polish and options.deterministic and budget is not None:

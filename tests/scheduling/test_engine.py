@@ -1,5 +1,7 @@
 """The assignment engine on generalised assignment problems: reading OR-Library files, the LP
-bound, column generation, the LNS path, and a verified solution of a real instance."""
+bound, column generation, the LNS path, the branch-and-cut and the price-and-dive beside it
+(knapsack columns against brute force, the master's bound and the dives against the exact
+optimum), and a verified solution of a real instance."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from scheduling import pricing
 from scheduling.core import evaluate
 from scheduling.gap import GapInstance, check_solution, gap_core, parse_gap, read_gap
 from scheduling.lp import solve_lp, solve_mip
@@ -140,8 +143,10 @@ def test_mip_of_the_core_is_exact():
 
 
 def test_branch_and_cut_runs_beside_the_search():
-    inst = _random_gap(10, 100, seed=2, tight=0.95)
+    # 20 jobs per agent: no price-and-dive (see below), so HiGHS's branch-and-cut runs beside
+    inst = _random_gap(5, 100, seed=2, tight=0.95)
     core = gap_core(inst)
+    assert not pricing.applies(core)
     res = solve_core(core, SolveOptions(time_limit=4, seed=1, mip_min_seconds=1))
     assert res.mip is not None and res.mip["objective"] is not None, res.mip
     # the better of the two is kept, and HiGHS's bound counts
@@ -190,7 +195,7 @@ def test_branch_and_cut_failure_is_reported_not_raised(monkeypatch):
     # the second process's body: an error becomes a result that says so
     monkeypatch.setattr("scheduling.solve.solve_mip", broken)
     recv, send = mp.Pipe(duplex=False)
-    _mip_child(gap_core(_random_gap(3, 10, seed=1)), 0.0, send)
+    _mip_child(gap_core(_random_gap(2, 30, seed=1)), 0.0, 0, send)
     got = recv.recv()
     assert got.x is None and got.status == "failed: no room for the MIP"
     # and when no result comes in time, the search goes on alone and says so
@@ -216,3 +221,110 @@ def test_or_library_instance(shared_data):
     assert cost == res.objective
     assert cost <= 1931 * 1.01  # best known 1931
     assert evaluate(core, res.x).feasible
+
+
+# ------------------------------------------------------------------ price-and-dive (pricing.py)
+def _brute_knapsack(profit, weight, cap):
+    best = 0.0
+    for mask in itertools.product((0, 1), repeat=len(profit)):
+        sel = np.array(mask, dtype=bool)
+        if weight[sel].sum() <= cap:
+            best = max(best, float(profit[sel].sum()))
+    return best
+
+
+def test_knapsack_columns_are_optimal_and_within_capacity():
+    rng = np.random.default_rng(3)
+    profit = rng.normal(2.0, 3.0, size=(5, 11))
+    weight = rng.integers(1, 9, size=(5, 11))
+    cap = rng.integers(8, 25, size=5)
+    cols = pricing.knapsack_columns(profit, weight, cap, k=3)
+    for r in range(5):
+        assert cols[r], "every row has items with positive profit"
+        items, value = cols[r][0]
+        assert value == pytest.approx(_brute_knapsack(profit[r], weight[r], cap[r]))
+        for items, value in cols[r]:
+            assert weight[r, items].sum() <= cap[r]
+            assert (profit[r, items] > 0).all()  # an item that costs more than it brings is never taken
+            assert profit[r, items].sum() == pytest.approx(value)
+        values = [v for _, v in cols[r]]
+        assert values == sorted(values, reverse=True) and len(set(values)) == len(values)
+
+
+def test_knapsack_columns_take_nothing_without_profit():
+    cols = pricing.knapsack_columns(-np.ones((2, 4)), np.ones((2, 4), dtype=np.int64), np.array([3, 3]))
+    assert cols == [[], []]
+
+
+def _exact_optimum(inst):
+    res = solve_core(gap_core(inst), SolveOptions(time_limit=60, direct_pairs=100_000))
+    assert res.status == "optimal"
+    return res.objective
+
+
+def test_master_bound_and_dive_against_the_optimum():
+    inst = _random_gap(6, 30, seed=7, tight=0.9)
+    core = gap_core(inst)
+    assert pricing.applies(core)
+    optimum = _exact_optimum(inst)
+    lp = solve_lp(core)
+    res = pricing.price_and_dive(core, time_limit=8, seed=1)
+    assert res.x is not None, res.status
+    assert "price-and-dive" in res.status and "dives" in res.status
+    cost = check_solution(inst, _agent_of_job(core, res.x))
+    assert cost == res.objective >= optimum
+    # the Dantzig-Wolfe (knapsack Lagrangian) bound: valid, and at least the pair LP's
+    assert lp.bound - 1e-6 <= res.bound <= optimum + 1e-6
+    assert res.objective <= 1.02 * optimum
+
+
+def test_applies_only_to_the_pure_gap_it_is_fast_on():
+    assert pricing.applies(gap_core(_random_gap(20, 100, seed=1)))
+    # long columns (20 jobs per agent): the search and the branch-and-cut do better there
+    assert not pricing.applies(gap_core(_random_gap(5, 100, seed=1)))
+    core = gap_core(_random_gap(20, 100, seed=1))
+    # an unassigned option, a second resource or multiplicities: not a pure GAP
+    assert not pricing.applies(core.with_changes(unassigned_cost=np.full(core.n_items, 50)))
+    assert not pricing.applies(core.with_changes(multiplicity=np.full(core.n_items, 2)))
+    two = core.with_changes(usage=np.vstack([core.usage, core.usage]), capacity=np.vstack([core.capacity, core.capacity]),
+                            resource_names=("points", "clients"))
+    assert not pricing.applies(two)
+    got = pricing.price_and_dive(two, time_limit=1)
+    assert got.x is None and got.status == "not a pure GAP"
+
+
+def test_caseload_cores_are_not_priced():
+    from plein.generator import generate_region
+    from scheduling.problem import ScheduleOptions, build_problem
+
+    region = generate_region(300, seed=3)
+    core = build_problem(region, "full", ScheduleOptions(plan_date=region.as_of(), time_limit=10)).core
+    assert not pricing.is_pure_gap(core) and not pricing.applies(core)
+
+
+def test_price_and_dive_runs_beside_the_search():
+    inst = _random_gap(20, 100, seed=5, tight=0.9)
+    core = gap_core(inst)
+    res = solve_core(core, SolveOptions(time_limit=12, seed=1, mip_min_seconds=1))
+    assert res.mip is not None and "price-and-dive" in res.mip["status"], res.mip
+    assert res.mip["objective"] is not None, res.mip
+    # the better of the two is kept, and the master's bound counts
+    assert res.objective <= res.mip["objective"]
+    assert res.bound >= res.mip["bound"]
+    assert check_solution(inst, _agent_of_job(core, res.x)) == res.objective >= res.bound
+
+
+def test_a_failing_price_and_dive_is_reported_not_raised(monkeypatch):
+    import multiprocessing as mp
+
+    from scheduling.solve import _mip_child
+
+    def broken(core, time_limit, seed=0, quiet=False):
+        raise MemoryError("no room for the master")
+
+    monkeypatch.setattr("scheduling.pricing.price_and_dive", broken)
+    recv, send = mp.Pipe(duplex=False)
+    _mip_child(gap_core(_random_gap(20, 100, seed=1)), 0.0, 0, send)
+    got = recv.recv()
+    assert got.x is None and got.status == "failed: no room for the master"
+    assert not math.isfinite(got.bound)
