@@ -38,9 +38,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from plein.progress import ProgressCallback, no_progress
+from scheduling import pricing
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
 from scheduling.lp import LPResult, MIPResult, lagrangian_bound, solve_lp, solve_mip
-from scheduling import pricing
 from scheduling.model import build_cpsat
 
 #: pairs up to which the whole problem goes to CP-SAT directly
@@ -507,9 +507,10 @@ def _mip_child(core: AssignmentCore, until: float, seed: int, conn) -> None:
 
 
 class _MIPBeside:
-    """A second process that works on `core` while this one searches (`_mip_child`: price-and-dive
-    or HiGHS's branch-and-cut). The process is *spawned* (a fresh interpreter, about a second to start): forking a process
-    that runs threads (the API's workers, CP-SAT) is not safe."""
+    """A second process that works on `core` while this one searches (`_mip_child`:
+    price-and-dive or HiGHS's branch-and-cut). The process is *spawned* (a fresh interpreter,
+    about a second to start): forking a process that runs threads (the API's workers, CP-SAT)
+    is not safe."""
 
     def __init__(self, core: AssignmentCore, time_limit: float, seed: int = 0) -> None:
         import multiprocessing as mp
@@ -826,7 +827,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
             lns_deadline = mip_deadline
             x, ev, bound = _lns(core, x, ev, bound, lp, _replace(options, workers=max(1, options.workers - 1)),
                                 lns_deadline, cb, result, t0, mandatory)
-            cb(options.mip_share, 1.0, "branch-and-cut (HiGHS): collecting its result")
+            cb(options.mip_share, 1.0, "the second process (price-and-dive or branch-and-cut): collecting its result")
             wait = 0.0 if done() else max(0.0, mip_deadline - time.perf_counter()) + 5.0
             x, ev, bound = _take_mip(core, x, ev, bound, beside.collect(wait), result, t0)
             beside = None
