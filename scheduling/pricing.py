@@ -144,9 +144,9 @@ class _Master:
         h.addRows(n, np.ones(n), np.ones(n), 0, empty_i, empty_i, np.array([]))
         h.addRows(m, np.full(m, -inf), np.ones(m), 0, empty_i, empty_i, np.array([]))
         finite = dense.cost[np.isfinite(dense.cost)]
-        self.big = float(10 * max(1.0, np.abs(finite).max(initial=1.0)) * max(1, n))
+        big = float(10 * max(1.0, np.abs(finite).max(initial=1.0)) * max(1, n))
         ar = np.arange(n, dtype=np.int32)
-        h.addCols(n, np.full(n, self.big), np.zeros(n), np.full(n, inf), n, ar, ar, np.ones(n))
+        h.addCols(n, np.full(n, big), np.zeros(n), np.full(n, inf), n, ar, ar, np.ones(n))
         self.h = h
         self.agent: list[int] = []
         self.items: list[np.ndarray] = []
@@ -190,7 +190,7 @@ class _Master:
         return float(self.h.getInfo().objective_function_value), dual[: self.n], dual[self.n:], x[self.n:], float(x[: self.n].sum())
 
     def generate(self, free_a: np.ndarray, free_j: np.ndarray, deadline: float, pi0: np.ndarray | None = None,
-                 value0: float = -math.inf, max_iter: int | None = None, alpha: float = 0.6, per_agent: int = 3, trace: list | None = None):
+                 value0: float = -math.inf, max_iter: int | None = None, alpha: float = 0.6, per_agent: int = 3):
         """Column generation over the free agents and jobs until no column prices out (or the
         Lagrangian value proves the LP to within the integer rounding, or `max_iter`). Returns
         (LP value, column values, artificial total, best Lagrangian value of the free part)."""
@@ -220,8 +220,6 @@ class _Master:
                 best, centre = lag, point
             elif centre is None:
                 centre = point
-            if trace is not None:
-                trace.append((time.perf_counter(), value, best, len(self.agent)))
             if new == 0:
                 if centre is not None and not np.allclose(point, pi):
                     centre = pi  # a mispricing: price at the LP's own duals next
@@ -296,14 +294,16 @@ def price_and_dive(core: AssignmentCore, time_limit: float, seed: int = 0,
         used = start > 0
         for i in range(m):
             master.add(i, np.sort(core.pair_item[used & (core.pair_agent == i)]))
-    if np.isfinite(lp.bound) and lp.multipliers is not None:
-        # the LP's duals of the job rows: each job at its cheapest pair priced with the
-        # capacity duals (the knapsack Lagrangian at them is at least the LP bound)
-        pi0 = np.full(n, np.inf)
-        np.minimum.at(pi0, core.pair_item, core.pair_cost + lp.multipliers[0][core.pair_agent] * core.usage[0])
+    # the LP's duals of the job rows: each job at its cheapest pair priced with the capacity
+    # duals (the knapsack Lagrangian at them is at least the LP bound); without an LP, at its
+    # cheapest pair
+    lp_ok = np.isfinite(lp.bound) and lp.multipliers is not None
+    price = lp.multipliers[0][core.pair_agent] * core.usage[0] if lp_ok else 0
+    pi0 = np.full(n, np.inf)
+    np.minimum.at(pi0, core.pair_item, core.pair_cost + price)
+    if lp_ok:
         target = lp.bound * 1.002  # the subgradient's step aims just above the LP bound
     else:
-        pi0 = np.nanmin(np.where(np.isfinite(d.cost), d.cost, np.nan), axis=0)
         target = float(core.pair_cost[start > 0].sum()) if start is not None else float(pi0.sum())
     pi, value0 = master.subgradient(pi0, target, deadline=t0 + 0.15 * time_limit)
     all_a, all_j = np.ones(m, dtype=bool), np.ones(n, dtype=bool)

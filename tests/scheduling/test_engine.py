@@ -184,19 +184,24 @@ def test_branch_and_cut_on_a_caseload_core():
     assert res.objective <= ev.objective and res.evaluation.feasible
 
 
-def test_branch_and_cut_failure_is_reported_not_raised(monkeypatch):
+def _child_with(monkeypatch, target: str, message: str, core):
+    """The second process's body run here, with `target` replaced by one that raises."""
     import multiprocessing as mp
 
     from scheduling.solve import _mip_child
 
-    def broken(core, time_limit):
-        raise MemoryError("no room for the MIP")
+    def broken(*args, **kwargs):
+        raise MemoryError(message)
 
-    # the second process's body: an error becomes a result that says so
-    monkeypatch.setattr("scheduling.solve.solve_mip", broken)
+    monkeypatch.setattr(target, broken)
     recv, send = mp.Pipe(duplex=False)
-    _mip_child(gap_core(_random_gap(2, 30, seed=1)), 0.0, 0, send)
-    got = recv.recv()
+    _mip_child(core, 0.0, 0, send)
+    return recv.recv()
+
+
+def test_branch_and_cut_failure_is_reported_not_raised(monkeypatch):
+    # the second process's body: an error becomes a result that says so
+    got = _child_with(monkeypatch, "scheduling.solve.solve_mip", "no room for the MIP", gap_core(_random_gap(2, 30, seed=1)))
     assert got.x is None and got.status == "failed: no room for the MIP"
     # and when no result comes in time, the search goes on alone and says so
     class Silent:  # a second process that never answers
@@ -315,16 +320,7 @@ def test_price_and_dive_runs_beside_the_search():
 
 
 def test_a_failing_price_and_dive_is_reported_not_raised(monkeypatch):
-    import multiprocessing as mp
-
-    from scheduling.solve import _mip_child
-
-    def broken(core, time_limit, seed=0, quiet=False):
-        raise MemoryError("no room for the master")
-
-    monkeypatch.setattr("scheduling.pricing.price_and_dive", broken)
-    recv, send = mp.Pipe(duplex=False)
-    _mip_child(gap_core(_random_gap(20, 100, seed=1)), 0.0, 0, send)
-    got = recv.recv()
+    got = _child_with(monkeypatch, "scheduling.pricing.price_and_dive", "no room for the master",
+                      gap_core(_random_gap(20, 100, seed=1)))
     assert got.x is None and got.status == "failed: no room for the master"
     assert not math.isfinite(got.bound)
