@@ -190,10 +190,13 @@ class _Master:
         return float(self.h.getInfo().objective_function_value), dual[: self.n], dual[self.n:], x[self.n:], float(x[: self.n].sum())
 
     def generate(self, free_a: np.ndarray, free_j: np.ndarray, deadline: float, pi0: np.ndarray | None = None,
-                 value0: float = -math.inf, max_iter: int | None = None, alpha: float = 0.6, per_agent: int = 3):
+                 value0: float = -math.inf, max_iter: int | None = None, alpha: float = 0.6, per_agent: int = 3,
+                 fixed_cost: float = 0.0):
         """Column generation over the free agents and jobs until no column prices out (or the
-        Lagrangian value proves the LP to within the integer rounding, or `max_iter`). Returns
-        (LP value, column values, artificial total, best Lagrangian value of the free part)."""
+        Lagrangian value proves the LP to within the integer rounding, or `max_iter`). The
+        Lagrangian covers the free part only; `fixed_cost` (the fixed columns' cost, which the
+        master's value includes) is added to it for that test. Returns (LP value, column
+        values, artificial total, best Lagrangian value of the free part)."""
         d = self.d
         fa = np.flatnonzero(free_a)
         fj = np.flatnonzero(free_j)
@@ -225,7 +228,7 @@ class _Master:
                     centre = pi  # a mispricing: price at the LP's own duals next
                     continue
                 break
-            if math.ceil(best - 1e-6) >= value - 1e-6 or time.perf_counter() >= deadline:
+            if math.ceil(best + fixed_cost - 1e-6) >= value - 1e-6 or time.perf_counter() >= deadline:
                 break
             if max_iter is not None and it >= max_iter:
                 break
@@ -275,7 +278,8 @@ def price_and_dive(core: AssignmentCore, time_limit: float, seed: int = 0,
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     if not applies(core):
-        return MIPResult(x=None, objective=None, bound=-math.inf, seconds=0.0, status="not a pure GAP")
+        why = "not a pure GAP" if not is_pure_gap(core) else "beyond the column-generation sizes"
+        return MIPResult(x=None, objective=None, bound=-math.inf, seconds=0.0, status=why)
     if quiet:
         # highspy announces itself on stdout when a solver is made; the child's stdout is the
         # benchmark's JSON line
@@ -340,7 +344,8 @@ def _dive(core, master: _Master, d: _Dense, discrepancy: int, rest_agents: int, 
         while free_a.sum() > rest_agents and free_j.any():
             if time.perf_counter() >= deadline - 1.0:
                 return None
-            value, lam, art, _ = master.generate(free_a, free_j, deadline=deadline - 1.0, max_iter=10)
+            value, lam, art, _ = master.generate(free_a, free_j, deadline=deadline - 1.0, max_iter=10,
+                                                 fixed_cost=sum(master.cost[k] for k in fixed))
             if art > 1e-6:
                 return None  # the fixings leave no feasible LP: this dive is lost
             skip = discrepancy if depth == 0 else 0

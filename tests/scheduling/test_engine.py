@@ -286,7 +286,9 @@ def test_master_bound_and_dive_against_the_optimum():
 def test_applies_only_to_the_pure_gap_it_is_fast_on():
     assert pricing.applies(gap_core(_random_gap(20, 100, seed=1)))
     # long columns (20 jobs per agent): the search and the branch-and-cut do better there
-    assert not pricing.applies(gap_core(_random_gap(5, 100, seed=1)))
+    long_columns = gap_core(_random_gap(5, 100, seed=1))
+    assert pricing.is_pure_gap(long_columns) and not pricing.applies(long_columns)
+    assert pricing.price_and_dive(long_columns, time_limit=1).status == "beyond the column-generation sizes"
     core = gap_core(_random_gap(20, 100, seed=1))
     # an unassigned option, a second resource or multiplicities: not a pure GAP
     assert not pricing.applies(core.with_changes(unassigned_cost=np.full(core.n_items, 50)))
