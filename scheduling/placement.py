@@ -126,6 +126,7 @@ class PlacementPlan:
     unassigned: int  # units the integer plan leaves unassigned
     seconds: float
     group_short: np.ndarray | None = None  # LP units unassigned per group
+    gathered: dict | None = None  # what `consolidate` did: units placed, operations, batches
 
 
 def placement_plan(
@@ -189,6 +190,16 @@ def placement_plan(
     yq, sq = _round_quotas(cat, y, s, y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity,
                            time_limit=float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0)),
                            deterministic=deterministic, seed=seed)
+    # gather the room integer packing leaves scattered, so that more units fit
+    quota = np.zeros((G, m), dtype=np.int64)
+    np.add.at(quota, (y_g, y_a), yq)
+    np.add.at(quota, (s_g, s_a), sq)
+    quota, gathered = consolidate(cat, quota, np.maximum(capacity, 0), g_mult)
+    if gathered["placed"] or gathered["operations"]:
+        sq = np.minimum(sq, quota[s_g, s_a])
+        kept = np.zeros((G, m), dtype=np.int64)
+        kept[s_g, s_a] = sq
+        yq = quota[y_g, y_a] - kept[y_g, y_a]
     # concrete items per group: keep the s-quota at the current agent (cheapest there first),
     # then a min-cost flow sends the rest to the y-quotas (leftovers unassigned)
     items_l, agents_l, qty_l = [], [], []
@@ -229,7 +240,7 @@ def placement_plan(
     return PlacementPlan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
         min_unassigned=float(u_lp.sum()), multipliers=lam, unassigned=int(mult.sum() - qty_a.sum()),
-        seconds=time.perf_counter() - t0, group_short=np.asarray(u_lp, dtype=float),
+        seconds=time.perf_counter() - t0, group_short=np.asarray(u_lp, dtype=float), gathered=gathered,
     )
 
 
@@ -394,3 +405,136 @@ def _round_quotas(cat, y, s, y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity, t
             free[:, ag[k]] -= use[:, g] * q
             left[g] -= q
     return yq, sq
+
+
+def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_mult: np.ndarray,
+                targets: int = 5, batches: int = 4, max_batches: int = 3000) -> tuple[np.ndarray, dict]:
+    """Place unassigned units by gathering the capacity that integer packing leaves scattered.
+
+    With caseload points as the first resource and one client as the second, an integer plan
+    leaves a little room (tens of points) on many coaches; the LP pools it, which is why it
+    places more. Here, for an unassigned unit of group g, a target coach c eligible for g is
+    filled up to g's points by *gathering*: a unit on c swaps with a lighter unit on a donor
+    coach that has room for the difference (both eligible where they go), or moves whole to a
+    donor with room in both resources. Each batch takes at most one operation per donor, the
+    largest transfers first; a target gets `batches` batches, `targets` coaches are tried per
+    unit (least missing first), and an attempt that does not end in a placement is undone.
+    Deterministic (no time limit, at most `max_batches` batches). `quota` is [groups, agents];
+    returns the new quotas and {"placed", "operations", "batches"}."""
+    G, m = quota.shape
+    stats = {"placed": 0, "operations": 0, "batches": 0}
+    usage = cat.group_usage
+    if usage.shape[0] != 2 or not (usage[1] == 1).all():
+        return quota, stats
+    Q = quota.astype(np.int64).copy()
+    p = usage[0].astype(np.int64)
+    eligible = np.zeros((G, m), dtype=bool)
+    for g in range(G):
+        eligible[g, cat.agents_of(g)] = True
+    room = np.maximum(capacity[0], 0) - (Q * p[:, None]).sum(axis=0)  # points
+    seats = np.maximum(capacity[1], 0) - Q.sum(axis=0)  # clients
+    left = np.asarray(g_mult, dtype=np.int64) - Q.sum(axis=1)
+    if not (left > 0).any():
+        return Q, stats
+    types, t_of = np.unique(p, return_inverse=True)
+    one_hot = np.zeros((len(types), G), dtype=np.int32)
+    one_hot[t_of, np.arange(G)] = 1
+    diff = types[:, None] - types[None, :]
+
+    def apply(op, c, sign=1):
+        h, k, b = op
+        Q[h, c] -= sign
+        Q[h, b] += sign
+        room[c] += sign * p[h]
+        room[b] -= sign * p[h]
+        if k < 0:
+            seats[c] += sign
+            seats[b] -= sign
+        else:
+            Q[k, b] -= sign
+            Q[k, c] += sign
+            room[b] += sign * p[k]
+            room[c] -= sign * p[k]
+
+    def gather(c, need) -> list:
+        stats["batches"] += 1
+        on_c, elig_c = Q[:, c] > 0, eligible[:, c]
+        donors = np.flatnonzero(room > 0)
+        donors = donors[donors != c]
+        if len(donors) == 0:
+            return []
+        h_t, k_t = np.unique(t_of[on_c]), np.unique(t_of[elig_c])
+        # a unit of type t on c may go to donor b / a unit of type t on b may come to c
+        out_ok = (one_hot[np.ix_(h_t, np.flatnonzero(on_c))] @ eligible[np.ix_(on_c, donors)].astype(np.int32)) > 0
+        in_ok = (one_hot[np.ix_(k_t, np.flatnonzero(elig_c))] @ (Q[np.ix_(elig_c, donors)] > 0).astype(np.int32)) > 0
+        d = diff[np.ix_(h_t, k_t)][:, :, None]
+        ok = out_ok[:, None, :] & in_ok[None, :, :] & (d > 0) & (d <= room[donors][None, None, :])
+        gain = np.where(ok, np.minimum(d, need), 0).reshape(-1, len(donors))
+        best = gain.argmax(axis=0)
+        cand = [(int(gain[best[j], j]), int(h_t[best[j] // len(k_t)]), int(k_t[best[j] % len(k_t)]), int(donors[j]))
+                for j in np.flatnonzero(gain[best, np.arange(len(donors))] > 0)]
+        for b in donors[seats[donors] >= 1]:
+            hs = np.flatnonzero(on_c & eligible[:, b] & (p <= room[b]))
+            if len(hs):
+                h = int(hs[p[hs].argmax()])
+                cand.append((int(min(p[h], need)), -1 - h, -1, int(b)))  # a whole move
+        cand.sort(key=lambda z: (-z[0], z[3]))
+        ops, got = [], 0
+        used = set()
+        for _, ht, kt, b in cand:
+            if got >= need:
+                break
+            if b in used:
+                continue
+            if ht < 0:  # move unit of group -1 - ht
+                h, k = -1 - ht, -1
+                if Q[h, c] <= 0 or room[b] < p[h] or seats[b] < 1:
+                    continue
+            else:
+                hs = np.flatnonzero((Q[:, c] > 0) & eligible[:, b] & (t_of == ht))
+                ks = np.flatnonzero(elig_c & (Q[:, b] > 0) & (t_of == kt))
+                if len(hs) == 0 or len(ks) == 0:
+                    continue
+                h, k = int(hs[0]), int(ks[0])
+                if not 0 < p[h] - p[k] <= room[b]:
+                    continue
+            op = (h, k, b)
+            apply(op, c)
+            ops.append(op)
+            used.add(b)
+            got += int(p[h] - (p[k] if k >= 0 else 0))
+        return ops
+
+    failed: list[tuple[bytes, int]] = []
+    short = np.flatnonzero(left > 0)
+    for g in short[np.argsort(p[short], kind="stable")]:
+        while left[g] > 0 and stats["batches"] < max_batches:
+            sig = eligible[g].tobytes()
+            if any(s == sig and w <= p[g] for s, w in failed):
+                break  # a lighter unit with the same coaches found no room
+            cands = np.flatnonzero(eligible[g] & (seats >= 1))
+            placed = False
+            for c in cands[np.argsort(p[g] - room[cands], kind="stable")][:targets]:
+                ops: list = []
+                for _ in range(batches):
+                    if room[c] >= p[g]:
+                        break
+                    new = gather(c, int(p[g] - room[c]))
+                    if not new:
+                        break
+                    ops += new
+                if room[c] >= p[g] and seats[c] >= 1:
+                    Q[g, c] += 1
+                    room[c] -= p[g]
+                    seats[c] -= 1
+                    left[g] -= 1
+                    stats["placed"] += 1
+                    stats["operations"] += len(ops)
+                    placed = True
+                    break
+                for op in reversed(ops):
+                    apply(op, c, -1)
+            if not placed:
+                failed.append((sig, int(p[g])))
+                break
+    return Q, stats

@@ -672,6 +672,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         core.notes["placement"] = {
             "min_unassigned_lp": round(plan.min_unassigned, 2), "plan_unassigned": plan.unassigned,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
+            "gathered": plan.gathered,
         }
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,

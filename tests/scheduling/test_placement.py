@@ -9,7 +9,7 @@ import numpy as np
 from scheduling import ScheduleConfig, ScheduleOptions, run_optimisation
 from scheduling.core import agent_loads
 from scheduling.explain import capacity_checks
-from scheduling.placement import placement_plan, shortfall
+from scheduling.placement import PairCatalogue, consolidate, placement_plan, shortfall
 from scheduling.problem import build_problem
 
 
@@ -129,3 +129,48 @@ def test_large_problem_path_lp_without_balance_rows_gives_a_valid_bound(tiny):
     assert big.bound <= big.objective and big.bound <= ref.objective
     assert ref.bound <= big.objective
     assert big.evaluation.feasible and big.evaluation.unassigned == 0
+
+
+def _catalogue(points, agents):
+    """A catalogue of one item per group: `points[g]` per unit, eligible at `agents[g]`."""
+    starts = np.concatenate([[0], np.cumsum([len(a) for a in agents])]).astype(np.int64)
+    G = len(points)
+    return PairCatalogue(
+        item_group=np.arange(G, dtype=np.int64), group_start=starts,
+        group_agent=np.concatenate([np.asarray(a, dtype=np.int64) for a in agents]),
+        group_usage=np.vstack([np.asarray(points, dtype=np.int64), np.ones(G, dtype=np.int64)]),
+        stay_agent=np.full(G, -1, dtype=np.int64), handover=100, tables=(),
+    )
+
+
+def test_consolidate_gathers_scattered_room_by_swaps():
+    """Coach 0 (10 points) holds two 4-point units (group P, also fine at coach 1): 2 points
+    free. Coach 1 (10 points, at most 2 clients) holds two 3-point units (group S, also fine
+    at coach 0): 4 points free but no seat. The 4-point unit of group H fits only coach 0,
+    so it is unplaced, and no single move helps (coach 1 has no seat). Two swaps P<->S move
+    2 points of room from coach 1 to coach 0, and H fits."""
+    cat = _catalogue([4, 3, 4], [[0, 1], [0, 1], [0]])  # P, S, H
+    quota = np.array([[2, 0], [0, 2], [0, 0]])
+    capacity = np.array([[10, 10], [5, 2]])
+    g_mult = np.array([2, 2, 1])
+    new, stats = consolidate(cat, quota, capacity, g_mult)
+    assert stats["placed"] == 1 and stats["operations"] == 2
+    assert new[2, 0] == 1  # H placed at coach 0
+    assert (new.sum(axis=1) == g_mult).all()
+    pts = cat.group_usage[0]
+    assert ((new * pts[:, None]).sum(axis=0) <= capacity[0]).all()
+    assert (new.sum(axis=0) <= capacity[1]).all()
+    assert new[2, 1] == 0  # eligibility kept
+    # the input is left as it was
+    assert (quota == np.array([[2, 0], [0, 2], [0, 0]])).all()
+
+
+def test_consolidate_undoes_an_attempt_that_cannot_place():
+    """Same, but coach 1 has only 1 point free: the swaps cannot free 2 points, nothing
+    changes."""
+    cat = _catalogue([4, 3, 4], [[0, 1], [0, 1], [0]])
+    quota = np.array([[2, 0], [0, 2], [0, 0]])
+    capacity = np.array([[10, 7], [5, 2]])
+    new, stats = consolidate(cat, quota, capacity, np.array([2, 2, 1]))
+    assert stats["placed"] == 0
+    assert (new == quota).all()
