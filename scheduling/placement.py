@@ -9,13 +9,15 @@ candidate coaches per class. Two things must still see *every* eligible pair:
    about capacity: it gives the fewest clients that must stay unassigned when points and the
    client maximum bind *together* (the per-group checks in `explain` look at one capacity at a
    time), and with stay columns it keeps as many clients with their coach as it can. Its
-   integer plan (`placement_plan`) becomes the search's start: quotas per group and coach,
-   filled by a min-cost flow per group with the real pair costs (sector fit, travel,
-   language, handover). The plan's pairs join the candidate pairs.
+   integer plan (`placement_plan`) becomes the search's start: quotas per group and coach
+   (rounded, then `consolidate` gathers the room rounding leaves scattered), filled per
+   usage type by min-cost flows with the real pair costs (sector fit, travel, language,
+   handover; `_fill_by_type`). The plan's pairs join the candidate pairs.
 2. **A bound valid for all eligible pairs** (`PairCatalogue.lagrangian`): the Lagrangian
    relaxation of the capacities, evaluated over every eligible pair group by group with costs
    computed from the small cost tables, so the reported gap is to a lower bound of the real
-   problem, not of the pruned candidate model.
+   problem, not of the pruned candidate model. `PairCatalogue.ascend` climbs its multipliers
+   from the LP's duals.
 """
 
 from __future__ import annotations
@@ -112,6 +114,63 @@ class PairCatalogue:
             total += float((np.where(take, mn, u_cost) * multiplicity[items]).sum())
         return total - float((lam * capacity).sum()), best_agent
 
+    def ascend(
+        self, lam: np.ndarray, multiplicity: np.ndarray, unassigned_cost: np.ndarray, capacity: np.ndarray,
+        iterations: int = 30, temperatures: tuple[float, ...] = (1.0, 0.25), time_limit: float | None = None,
+    ) -> np.ndarray:
+        """Capacity multipliers [R, m] that raise `lagrangian`, climbing from `lam`.
+
+        The Lagrangian is concave but not smooth (each item takes the minimum of its options),
+        which makes subgradient steps zigzag. Here each minimum is replaced by a soft minimum at
+        temperature tau (``-tau log sum exp(-option / tau)``, in cost units): smooth and
+        concave, so L-BFGS-B (scipy, multipliers >= 0) climbs it quickly; the soft value lies
+        below the true one by at most tau x log(options) per unit, so a lower temperature
+        follows. `iterations` per temperature (deterministic); `time_limit` (seconds) is a
+        cap for wall-clock runs. Returns the multipliers of the best smoothed value met;
+        evaluate them with `lagrangian` for the bound (any multipliers give a valid one)."""
+        from scipy.optimize import minimize
+
+        t_end = None if time_limit is None else time.perf_counter() + time_limit
+        R, m = capacity.shape
+        cap = np.maximum(np.asarray(capacity, dtype=float), 0.0)
+        blocks = []
+        for g, items in enumerate(self.group_items()):
+            ag = self.agents_of(g)
+            if len(items) and len(ag):
+                blocks.append((multiplicity[items].astype(float), unassigned_cost[items].astype(float), ag,
+                               self.cost_matrix(items, ag).astype(float), self.group_usage[:, g].astype(float)))
+        best = {"value": -np.inf, "x": np.maximum(np.asarray(lam, dtype=float), 0.0).ravel()}
+
+        class _OutOfTime(Exception):
+            pass
+
+        def negative(x: np.ndarray, tau: float):
+            if t_end is not None and time.perf_counter() > t_end:
+                raise _OutOfTime
+            lam_ = x.reshape(R, m)
+            value = -float((lam_ * cap).sum())
+            grad = -cap.copy()
+            for mult, u, ag, cost, use in blocks:
+                red = cost + (use @ lam_[:, ag])[None, :]
+                low = np.minimum(red.min(axis=1), u)
+                e = np.exp(-(red - low[:, None]) / tau)
+                total = e.sum(axis=1) + np.exp(-(u - low) / tau)
+                value += float((mult * (low - tau * np.log(total))).sum())
+                grad[:, ag] += use[:, None] * (e * (mult / total)[:, None]).sum(axis=0)[None, :]  # agents of a group are distinct
+            if value > best["value"]:
+                best["value"], best["x"] = value, x.copy()
+            return -value, -grad.ravel()
+
+        for tau in temperatures:
+            best["value"] = -np.inf  # values at different temperatures do not compare
+            start = best["x"]
+            try:
+                minimize(negative, start, args=(float(tau),), jac=True, method="L-BFGS-B",
+                         bounds=[(0.0, None)] * (R * m), options={"maxiter": int(iterations)})
+            except _OutOfTime:
+                break
+        return best["x"].reshape(R, m)
+
 
 @dataclass
 class PlacementPlan:
@@ -120,7 +179,7 @@ class PlacementPlan:
     items: np.ndarray  # int64 [T] item of each triple
     agents: np.ndarray  # int64 [T]
     quantity: np.ndarray  # int64 [T]
-    lp_value: float  # the LP's value (+ the handover constant): a lower bound, see `placement_plan`
+    lp_value: float  # a lower bound: the Lagrangian at the LP's capacity duals, see `placement_plan`
     min_unassigned: float  # fewest units that must stay unassigned (LP, fractional)
     multipliers: np.ndarray  # [R, m] capacity duals in cost units (a Lagrangian start)
     unassigned: int  # units the integer plan leaves unassigned
@@ -137,14 +196,16 @@ def placement_plan(
     units with their current agent as possible, and return an integer plan.
 
     LP over groups x agents: `s[g,a]` units of g kept at their current agent a (at most the
-    units there now, reward `handover`), `y[g,a]` units of g placed at a (cost 0), `u[g]`
-    units unassigned (cost: unassigned cost - handover, since an unassigned unit pays no
-    handover). Rows: each group's units add up; each agent's usage per resource within its
-    capacity. Adding the handover constant (handover x units that could stay) makes the LP
-    value a lower bound on "unassigned cost + handover cost" of any solution (it is one only
-    when the LP is solved to optimality; otherwise None is returned). Rounding: see
-    `_round_quotas`. Quotas become concrete items by a min-cost flow per group with the real
-    pair costs."""
+    units there now, reward `handover`), `y[g,a]` units of g placed at a (cost: the mean
+    pair cost of g's units at a, handover aside), `u[g]` units unassigned (cost: unassigned
+    cost - handover, since an unassigned unit pays no handover). Rows: each group's units
+    add up; each agent's usage per resource within its capacity. The unassigned cost
+    dominates, so the LP's unassigned units are the fewest any assignment can leave
+    (`min_unassigned`, fractional). The mean costs are estimates, so the LP's value is no
+    bound; `lp_value` is the Lagrangian over every eligible pair at the LP's capacity duals
+    (`PairCatalogue.lagrangian`), which is one. Solved to optimality or None is returned.
+    Rounding: `_round_quotas`, then `consolidate`. Quotas become concrete items by
+    `_fill_by_type` (min-cost flows with the real pair costs)."""
     from scipy.optimize import linprog
 
     t0 = time.perf_counter()
@@ -168,7 +229,18 @@ def placement_plan(
     g_ucost = np.zeros(G)
     np.maximum.at(g_ucost, g_of, unassigned_cost.astype(float))
     n_var = Y + S + G
-    cost = np.concatenate([np.zeros(Y), np.full(S, -h), g_ucost - h])
+    # a placement costs the mean pair cost (handover aside) of the group's units at that
+    # agent: an estimate (the flow later picks which units go), but it steers each group to
+    # the agents that suit its clients, and its vertices round better (fewer left unplaced)
+    est = np.zeros(Y)
+    for g, items in enumerate(cat.group_items()):
+        ag = cat.agents_of(g)
+        if len(items) and len(ag) and cat.tables:
+            w = mult[items].astype(float)
+            pair = sum(table[key[items]][:, ag].astype(float) for table, key in cat.tables)
+            est[cat.group_start[g]: cat.group_start[g + 1]] = (w @ pair) / max(w.sum(), 1.0)
+    s_pos = np.searchsorted(y_g * m + y_a, s_g * m + s_a)  # every stay column has its y column
+    cost = np.concatenate([est, est[s_pos] - h, g_ucost - h])
     col_g = np.concatenate([y_g, s_g, np.arange(G)])
     a_eq, a_ub = _group_rows(cat, col_g, np.concatenate([y_a, s_a]), m)
     b_ub = np.maximum(capacity, 0).astype(float).ravel()
@@ -180,7 +252,7 @@ def placement_plan(
     if res.status != 0 or res.x is None:
         return None  # not solved to optimality within the limit: no plan, no bound from it
     lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals)).reshape(R, m)
-    lp_value = float(res.fun) + h * float(s_ub.sum())
+    lp_value, _ = cat.lagrangian(lam, mult, unassigned_cost, np.maximum(capacity, 0))
     vals = res.x
     y = vals[:Y]
     s = vals[Y: Y + S]
@@ -194,49 +266,9 @@ def placement_plan(
     quota = np.zeros((G, m), dtype=np.int64)
     np.add.at(quota, (y_g, y_a), yq)
     np.add.at(quota, (s_g, s_a), sq)
-    quota, gathered = consolidate(cat, quota, np.maximum(capacity, 0), g_mult)
-    if gathered["placed"] or gathered["operations"]:
-        sq = np.minimum(sq, quota[s_g, s_a])
-        kept = np.zeros((G, m), dtype=np.int64)
-        kept[s_g, s_a] = sq
-        yq = quota[y_g, y_a] - kept[y_g, y_a]
-    # concrete items per group: keep the s-quota at the current agent (cheapest there first),
-    # then a min-cost flow sends the rest to the y-quotas (leftovers unassigned)
-    items_l, agents_l, qty_l = [], [], []
-    remaining = mult.copy()
-    s_quota = dict(zip(s_key.tolist(), sq.tolist()))
-    stay_items = np.flatnonzero(has_stay)
-    if len(stay_items):
-        key = g_of[stay_items] * m + cat.stay_agent[stay_items]
-        own = cat.cost(stay_items, cat.stay_agent[stay_items])
-        order = np.lexsort((own, key))
-        for j in stay_items[order]:
-            kk = int(g_of[j] * m + cat.stay_agent[j])
-            q = min(int(remaining[j]), s_quota.get(kk, 0))
-            if q > 0:
-                items_l.append(j)
-                agents_l.append(int(cat.stay_agent[j]))
-                qty_l.append(q)
-                remaining[j] -= q
-                s_quota[kk] -= q
-    for g, items in enumerate(cat.group_items()):
-        items = items[remaining[items] > 0]
-        base = cat.group_start[g]
-        ag_all = cat.agents_of(g)
-        quota = yq[base: base + len(ag_all)]
-        on = quota > 0
-        if len(items) == 0 or not on.any():
-            continue
-        _flow_fill(cat, items, ag_all[on], quota[on], remaining, items_l, agents_l, qty_l)
-    items_a = np.array(items_l, dtype=np.int64)
-    agents_a = np.array(agents_l, dtype=np.int64)
-    qty_a = np.array(qty_l, dtype=np.int64)
-    # merge duplicates (an item kept and also flowed to the same agent)
-    if len(items_a):
-        k = items_a * m + agents_a
-        uk, inv = np.unique(k, return_inverse=True)
-        qty_a = np.bincount(inv, weights=qty_a).astype(np.int64)
-        items_a, agents_a = uk // m, uk % m
+    quota, gathered = consolidate(cat, quota, np.maximum(capacity, 0), g_mult, lp_short=u_lp)
+    # concrete items: per usage type, the cheapest filling of that type's slots
+    items_a, agents_a, qty_a = _fill_by_type(cat, quota, mult, unassigned_cost)
     return PlacementPlan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
         min_unassigned=float(u_lp.sum()), multipliers=lam, unassigned=int(mult.sum() - qty_a.sum()),
@@ -255,43 +287,67 @@ def _group_rows(cat: PairCatalogue, col_g: np.ndarray, col_a: np.ndarray, m: int
     return a_eq, a_ub
 
 
-def _flow_fill(cat, items, agents, quota, remaining, items_l, agents_l, qty_l) -> None:
-    """Send the remaining units of `items` (one group) to `agents` with integer `quota`s at the
-    real pair costs (OR-Tools min-cost flow); units beyond the quotas stay unassigned."""
+def _fill_by_type(cat: PairCatalogue, quota: np.ndarray, multiplicity: np.ndarray,
+                  unassigned_cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concrete items for integer group quotas [groups, agents]: (items, agents, quantities).
+
+    Groups whose units use the same amount of every resource form a *type*; a type's slots at
+    an agent are its groups' quotas there. Any two units of one type can trade places without
+    changing a capacity, so per type one min-cost flow (OR-Tools) sends the type's items to
+    its slots over every eligible pair at the real pair costs (handover included: a unit
+    stays with its current agent unless that costs more elsewhere); a unit that gets no slot
+    stays unassigned at its unassigned cost. This is the cheapest filling of those slots,
+    and it may trade units between groups of a type, which the quotas alone do not."""
     from ortools.graph.python import min_cost_flow
 
-    n, k = len(items), len(agents)
-    sup = remaining[items].astype(np.int64)
-    total = int(min(sup.sum(), quota.sum()))
-    if total <= 0:
-        return
-    cost = cat.cost_matrix(items, agents)
-    tails = np.repeat(np.arange(n), k)
-    heads = n + np.tile(np.arange(k), n)
-    # an overflow node takes what does not fit (at a cost above every pair)
-    over = n + k
-    sink = n + k + 1
-    big = int(cost.max(initial=0)) + 1
-    t = np.concatenate([tails, n + np.arange(k), np.arange(n), [over]]).astype(np.int32)
-    hd = np.concatenate([heads, np.full(k, sink), np.full(n, over), [sink]]).astype(np.int32)
-    caps = np.concatenate([np.repeat(sup, k), quota, sup, [int(sup.sum())]]).astype(np.int64)
-    costs = np.concatenate([cost.ravel(), np.zeros(k, dtype=np.int64), np.full(n, big, dtype=np.int64), [0]]).astype(np.int64)
-    f = min_cost_flow.SimpleMinCostFlow()
-    f.add_arcs_with_capacity_and_unit_cost(t, hd, caps, costs)
-    supplies = np.zeros(n + k + 2, dtype=np.int64)
-    supplies[:n] = sup
-    supplies[sink] = -int(sup.sum())
-    f.set_nodes_supplies(np.arange(n + k + 2, dtype=np.int32), supplies)
-    if f.solve() != f.OPTIMAL:
-        return
-    flows = f.flows(np.arange(n * k, dtype=np.int32)).reshape(n, k)
-    ii, kk = np.nonzero(flows)
-    for i, c in zip(ii.tolist(), kk.tolist()):
-        q = int(flows[i, c])
-        items_l.append(int(items[i]))
-        agents_l.append(int(agents[c]))
-        qty_l.append(q)
-        remaining[items[i]] -= q
+    _, type_of = np.unique(cat.group_usage.T, axis=0, return_inverse=True)
+    type_of = np.asarray(type_of).ravel()
+    g_items = cat.group_items()
+    out_i, out_a, out_q = [], [], []
+    for t in range(int(type_of.max(initial=-1)) + 1):
+        groups = np.flatnonzero(type_of == t)
+        slots = quota[groups].sum(axis=0)
+        members = [g_items[g] for g in groups]
+        items = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
+        if len(items) == 0 or not (slots > 0).any():
+            continue
+        n = len(items)
+        open_agents = np.flatnonzero(slots > 0)
+        node = np.full(len(slots), -1, dtype=np.int64)
+        node[open_agents] = n + np.arange(len(open_agents))
+        sink = n + len(open_agents)
+        tails, heads, costs = [], [], []
+        offset = 0
+        for g, its in zip(groups, members):
+            ag = cat.agents_of(g)
+            ag = ag[slots[ag] > 0]
+            if len(its) and len(ag):
+                tails.append(np.repeat(offset + np.arange(len(its)), len(ag)))
+                heads.append(np.tile(node[ag], len(its)))
+                costs.append(cat.cost_matrix(its, ag).ravel())
+            offset += len(its)
+        n_pair = int(sum(len(x) for x in tails))
+        sup = multiplicity[items].astype(np.int64)
+        tail = np.concatenate(tails + [np.arange(n), node[open_agents]])
+        head = np.concatenate(heads + [np.full(n, sink), np.full(len(open_agents), sink)])
+        cap = np.concatenate([sup[tail[:n_pair]], sup, slots[open_agents]]).astype(np.int64)
+        cost = np.concatenate(costs + [unassigned_cost[items].astype(np.int64), np.zeros(len(open_agents), dtype=np.int64)])
+        f = min_cost_flow.SimpleMinCostFlow()
+        f.add_arcs_with_capacity_and_unit_cost(tail.astype(np.int32), head.astype(np.int32), cap, cost.astype(np.int64))
+        supplies = np.zeros(sink + 1, dtype=np.int64)
+        supplies[:n] = sup
+        supplies[sink] = -int(sup.sum())
+        f.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+        if f.solve() != f.OPTIMAL:
+            raise RuntimeError(f"the filling of type {t}'s slots did not solve")  # always feasible: every unit may stay unassigned
+        flow = f.flows(np.arange(n_pair, dtype=np.int32))
+        on = np.flatnonzero(flow > 0)
+        out_i.append(items[tail[on]])
+        out_a.append(open_agents[head[on] - n])
+        out_q.append(flow[on].astype(np.int64))
+    if not out_i:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(out_i), np.concatenate(out_a), np.concatenate(out_q)
 
 
 def shortfall(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray) -> tuple[float, np.ndarray] | None:
@@ -408,7 +464,8 @@ def _round_quotas(cat, y, s, y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity, t
 
 
 def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_mult: np.ndarray,
-                targets: int = 5, batches: int = 4, max_batches: int = 3000) -> tuple[np.ndarray, dict]:
+                targets: int = 5, batches: int = 4, depth: int = 1, evictions: int = 2,
+                max_batches: int = 3000, lp_short: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Place unassigned units by gathering the capacity that integer packing leaves scattered.
 
     With caseload points as the first resource and one client as the second, an integer plan
@@ -418,11 +475,17 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     coach that has room for the difference (both eligible where they go), or moves whole to a
     donor with room in both resources. Each batch takes at most one operation per donor, the
     largest transfers first; a target gets `batches` batches, `targets` coaches are tried per
-    unit (least missing first), and an attempt that does not end in a placement is undone.
-    Deterministic (no time limit, at most `max_batches` batches). `quota` is [groups, agents];
-    returns the new quotas and {"placed", "operations", "batches"}."""
+    unit (least missing first). When gathering leaves the target short, the lightest unit on
+    it that would free enough (of `evictions` tried) is *evicted* and placed elsewhere the
+    same way, `depth` levels deep, never drawing on a coach higher up the chain: so room
+    also flows from coaches that are not eligible for g. Evictions are tried only for groups
+    with more units left than the LP leaves unassigned (`lp_short`, per group; all groups
+    when None): elsewhere the room is not there to find. An attempt that does not end in a
+    placement is undone. Deterministic (no time limit, at most `max_batches` batches).
+    `quota` is [groups, agents]; returns the new quotas and {"placed", "operations",
+    "evictions", "batches"}."""
     G, m = quota.shape
-    stats = {"placed": 0, "operations": 0, "batches": 0}
+    stats = {"placed": 0, "operations": 0, "evictions": 0, "batches": 0}
     usage = cat.group_usage
     if usage.shape[0] != 2 or not (usage[1] == 1).all():
         return quota, stats
@@ -431,6 +494,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     eligible = np.zeros((G, m), dtype=bool)
     for g in range(G):
         eligible[g, cat.agents_of(g)] = True
+    movable = eligible.sum(axis=1) > 1  # a unit that has somewhere else to go
     room = np.maximum(capacity[0], 0) - (Q * p[:, None]).sum(axis=0)  # points
     seats = np.maximum(capacity[1], 0) - Q.sum(axis=0)  # clients
     left = np.asarray(g_mult, dtype=np.int64) - Q.sum(axis=1)
@@ -456,11 +520,11 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             room[b] += sign * p[k]
             room[c] -= sign * p[k]
 
-    def gather(c, need) -> list:
+    def gather(c, need, banned) -> list:
         stats["batches"] += 1
         on_c, elig_c = Q[:, c] > 0, eligible[:, c]
         donors = np.flatnonzero(room > 0)
-        donors = donors[donors != c]
+        donors = donors[(donors != c) & ~np.isin(donors, list(banned))]
         if len(donors) == 0:
             return []
         h_t, k_t = np.unique(t_of[on_c]), np.unique(t_of[elig_c])
@@ -505,6 +569,48 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             got += int(p[h] - (p[k] if k >= 0 else 0))
         return ops
 
+    def add(g, c, sign=1):
+        Q[g, c] += sign
+        room[c] -= sign * p[g]
+        seats[c] -= sign
+
+    def undo(log):
+        for entry in reversed(log):
+            if entry[0] == "op":
+                apply(entry[1], entry[2], -1)
+            else:
+                add(entry[1], entry[2], -entry[3])
+
+    def place(g, level, banned) -> list | None:
+        """Put one more unit of g on some coach; the log of what that did, or None (undone)."""
+        cands = np.flatnonzero(eligible[g] & ((seats >= 1) | (level > 0)))  # an eviction frees a seat
+        cands = cands[np.argsort(p[g] - room[cands], kind="stable")]
+        for c in [int(c) for c in cands if int(c) not in banned][:targets]:
+            if stats["batches"] >= max_batches:
+                return None
+            log: list = []
+            for _ in range(batches):
+                if room[c] >= p[g]:
+                    break
+                new = gather(c, int(p[g] - room[c]), banned)
+                if not new:
+                    break
+                log += [("op", op, c) for op in new]
+            if (room[c] < p[g] or seats[c] < 1) and level > 0:
+                hs = np.flatnonzero((Q[:, c] > 0) & (p >= p[g] - room[c]) & movable)
+                for h in hs[np.argsort(p[hs], kind="stable")][:evictions]:
+                    add(int(h), c, -1)
+                    sub = place(int(h), level - 1, banned | {c})
+                    if sub is not None:
+                        log += [("add", int(h), c, -1)] + sub
+                        break
+                    add(int(h), c, 1)
+            if room[c] >= p[g] and seats[c] >= 1:
+                add(g, c)
+                return log + [("add", g, c, 1)]
+            undo(log)
+        return None
+
     failed: list[tuple[bytes, int]] = []
     short = np.flatnonzero(left > 0)
     for g in short[np.argsort(p[short], kind="stable")]:
@@ -512,29 +618,13 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             sig = eligible[g].tobytes()
             if any(s == sig and w <= p[g] for s, w in failed):
                 break  # a lighter unit with the same coaches found no room
-            cands = np.flatnonzero(eligible[g] & (seats >= 1))
-            placed = False
-            for c in cands[np.argsort(p[g] - room[cands], kind="stable")][:targets]:
-                ops: list = []
-                for _ in range(batches):
-                    if room[c] >= p[g]:
-                        break
-                    new = gather(c, int(p[g] - room[c]))
-                    if not new:
-                        break
-                    ops += new
-                if room[c] >= p[g] and seats[c] >= 1:
-                    Q[g, c] += 1
-                    room[c] -= p[g]
-                    seats[c] -= 1
-                    left[g] -= 1
-                    stats["placed"] += 1
-                    stats["operations"] += len(ops)
-                    placed = True
-                    break
-                for op in reversed(ops):
-                    apply(op, c, -1)
-            if not placed:
+            deep = lp_short is None or left[g] > lp_short[g] + 0.5
+            log = place(int(g), depth if deep else 0, frozenset())
+            if log is None:
                 failed.append((sig, int(p[g])))
                 break
+            left[g] -= 1
+            stats["placed"] += 1
+            stats["operations"] += sum(1 for entry in log if entry[0] == "op")
+            stats["evictions"] += sum(1 for entry in log if entry[0] == "add" and entry[3] < 0)
     return Q, stats

@@ -131,15 +131,17 @@ def test_large_problem_path_lp_without_balance_rows_gives_a_valid_bound(tiny):
     assert big.evaluation.feasible and big.evaluation.unassigned == 0
 
 
-def _catalogue(points, agents):
-    """A catalogue of one item per group: `points[g]` per unit, eligible at `agents[g]`."""
+def _catalogue(points, agents, cost=None):
+    """A catalogue of one item per group: `points[g]` per unit, eligible at `agents[g]`,
+    costing `cost[g][a]` at agent a (none when None)."""
     starts = np.concatenate([[0], np.cumsum([len(a) for a in agents])]).astype(np.int64)
     G = len(points)
+    tables = () if cost is None else ((np.asarray(cost, dtype=np.int64), np.arange(G, dtype=np.int64)),)
     return PairCatalogue(
         item_group=np.arange(G, dtype=np.int64), group_start=starts,
         group_agent=np.concatenate([np.asarray(a, dtype=np.int64) for a in agents]),
         group_usage=np.vstack([np.asarray(points, dtype=np.int64), np.ones(G, dtype=np.int64)]),
-        stay_agent=np.full(G, -1, dtype=np.int64), handover=100, tables=(),
+        stay_agent=np.full(G, -1, dtype=np.int64), handover=100, tables=tables,
     )
 
 
@@ -174,3 +176,70 @@ def test_consolidate_undoes_an_attempt_that_cannot_place():
     new, stats = consolidate(cat, quota, capacity, np.array([2, 2, 1]))
     assert stats["placed"] == 0
     assert (new == quota).all()
+
+
+def test_consolidate_evicts_a_unit_and_gathers_room_for_it_elsewhere():
+    """H (4 points) fits only coach 0, which is full with E (4 points, also fine at coach 1).
+    Coach 1 (6 points) holds F (3 points, also fine at coach 2): 3 free, one short of E.
+    Coach 2 (10 points) holds G (1 point, also fine at coach 1). No swap or move with coach
+    0 frees it (E does not fit coach 1, and nothing else may go to or come from coach 0), so
+    gathering alone places nothing. Evicting E works: a swap F<->G frees 2 points on coach
+    1, E goes there, H takes coach 0."""
+    cat = _catalogue([4, 4, 3, 1], [[0], [0, 1], [1, 2], [1, 2]])  # H, E, F, G
+    quota = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    capacity = np.array([[4, 6, 10], [1, 2, 5]])
+    g_mult = np.array([1, 1, 1, 1])
+    shallow, stats0 = consolidate(cat, quota, capacity, g_mult, depth=0)
+    assert stats0["placed"] == 0 and (shallow == quota).all()
+    new, stats = consolidate(cat, quota, capacity, g_mult)
+    assert stats["placed"] == 1 and stats["evictions"] == 1 and stats["operations"] == 1
+    assert (new == np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]])).all()
+    pts = cat.group_usage[0]
+    assert ((new * pts[:, None]).sum(axis=0) <= capacity[0]).all()
+    assert (new.sum(axis=0) <= capacity[1]).all()
+
+
+def test_consolidate_tries_evictions_only_where_the_lp_places_more():
+    """The same case, but the LP says H cannot be placed (`lp_short` 1 for H): no eviction is
+    tried, nothing changes."""
+    cat = _catalogue([4, 4, 3, 1], [[0], [0, 1], [1, 2], [1, 2]])
+    quota = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    new, stats = consolidate(cat, quota, np.array([[4, 6, 10], [1, 2, 5]]), np.array([1, 1, 1, 1]),
+                             lp_short=np.array([1.0, 0, 0, 0]))
+    assert stats["placed"] == 0 and stats["evictions"] == 0 and (new == quota).all()
+
+
+def test_fill_by_type_trades_units_between_groups_of_one_type():
+    """A and B weigh 3 points each but are different groups (B may also go to coach 2). The
+    quotas put A's slot at coach 0 and B's at coach 1, where each costs 50; filled per type,
+    A and B trade places (0 each) with the same load on every coach. C (3 points, coach 2
+    only) has no slot: unassigned. D (5 points) keeps its slot: no unit of another weight
+    may take it."""
+    from scheduling.placement import _fill_by_type
+
+    cost = [[50, 0, 0], [0, 50, 0], [0, 0, 0], [0, 0, 0]]
+    cat = _catalogue([3, 3, 3, 5], [[0, 1], [0, 1, 2], [2], [0, 1]], cost=cost)
+    quota = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 1, 0]])
+    items, agents, qty = _fill_by_type(cat, quota, np.ones(4, dtype=np.int64), np.full(4, 10_000))
+    got = {(int(i), int(a)): int(q) for i, a, q in zip(items, agents, qty)}
+    assert got == {(0, 1): 1, (1, 0): 1, (3, 1): 1}
+    assert int(cat.cost(items, agents).sum()) == 0
+
+
+def test_ascend_raises_the_lagrangian_bound_and_keeps_it_valid(tiny):
+    """From zero multipliers, the climbed multipliers give a higher Lagrangian value over
+    every eligible pair, still no higher than the optimum (here: 2 light clients cannot be
+    placed, `_joint_region`)."""
+    from scheduling.solve import SolveOptions, solve_core
+
+    problem = build_problem(_joint_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    core, cat = problem.core, problem.catalogue
+    zero = np.zeros((core.n_resources, core.n_agents))
+    start, _ = cat.lagrangian(zero, core.multiplicity, core.unassigned_cost, core.capacity)
+    lam = cat.ascend(zero, core.multiplicity, core.unassigned_cost, core.capacity, iterations=50)
+    climbed, _ = cat.lagrangian(lam, core.multiplicity, core.unassigned_cost, core.capacity)
+    best = solve_core(core, SolveOptions(time_limit=5, deterministic=True, work_budget=2))
+    assert best.evaluation.unassigned == 2
+    assert start < 2 * int(core.unassigned_cost[0]) <= climbed + 0.05 * int(core.unassigned_cost[0])
+    assert climbed <= best.objective
+    assert (lam >= 0).all()
