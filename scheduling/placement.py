@@ -74,11 +74,14 @@ class PairCatalogue:
         stay = self.stay_agent[np.asarray(items, dtype=np.int64)]
         return (stay >= 0) & (stay != np.asarray(agents, dtype=np.int64))
 
-    def cost_matrix(self, items: np.ndarray, agents: np.ndarray) -> np.ndarray:
-        """Costs of every item in `items` with every agent in `agents`: [len(items), len(agents)]."""
+    def cost_matrix(self, items: np.ndarray, agents: np.ndarray, handover: bool = True) -> np.ndarray:
+        """Costs of every item in `items` with every agent in `agents`: [len(items), len(agents)]
+        (without the handover when `handover` is False)."""
         out = np.zeros((len(items), len(agents)), dtype=np.int64)
         for table, key in self.tables:
             out += table[key[items]][:, agents]
+        if not handover:
+            return out
         stay = self.stay_agent[items]
         out += np.where((stay[:, None] >= 0) & (stay[:, None] != agents[None, :]), self.handover, 0)
         return out
@@ -235,10 +238,9 @@ def placement_plan(
     est = np.zeros(Y)
     for g, items in enumerate(cat.group_items()):
         ag = cat.agents_of(g)
-        if len(items) and len(ag) and cat.tables:
+        if len(items) and len(ag):
             w = mult[items].astype(float)
-            pair = sum(table[key[items]][:, ag].astype(float) for table, key in cat.tables)
-            est[cat.group_start[g]: cat.group_start[g + 1]] = (w @ pair) / max(w.sum(), 1.0)
+            est[cat.group_start[g]: cat.group_start[g + 1]] = (w @ cat.cost_matrix(items, ag, handover=False)) / max(w.sum(), 1.0)
     s_pos = np.searchsorted(y_g * m + y_a, s_g * m + s_a)  # every stay column has its y column
     cost = np.concatenate([est, est[s_pos] - h, g_ucost - h])
     col_g = np.concatenate([y_g, s_g, np.arange(G)])
