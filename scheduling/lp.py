@@ -158,6 +158,27 @@ class _LPMatrix:
         return b_eq, b_ub
 
 
+def new_highs():
+    """A silent HiGHS solver (highspy): HiGHS prints its banner on stdout when the first one
+    of a process is made, which would break output such as a benchmark's JSON line."""
+    import os
+    import sys
+
+    import highspy
+
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def solve_lp(
     core: AssignmentCore,
     candidates: np.ndarray | None = None,

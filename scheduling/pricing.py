@@ -135,8 +135,9 @@ class _Master:
         self.d = dense
         m, n = dense.cost.shape
         self.m, self.n = m, n
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        from scheduling.lp import new_highs
+
+        h = new_highs()
         h.setOptionValue("presolve", "off")
         h.setOptionValue("simplex_strategy", 4)  # primal: new columns keep the basis primal feasible
         inf = highspy.kHighsInf

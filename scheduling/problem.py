@@ -587,7 +587,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         cap_now = np.vstack([np.maximum(np.rint(cap_points * POINT_SCALE).astype(np.int64) - fixed_points, 0),
                              np.maximum(max_clients - fixed_count, 0)])
         plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
-                              time_limit=max(1.0, 0.25 * options.time_limit), deterministic=options.deterministic,
+                              time_limit=max(1.0, 0.7 * options.time_limit), deterministic=options.deterministic,
                               seed=options.seed)
         if plan is not None and len(plan.items):
             # room is judged in the plan's state, where the search starts
@@ -672,7 +672,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         core.notes["placement"] = {
             "min_unassigned_lp": round(plan.min_unassigned, 2), "plan_unassigned": plan.unassigned,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
-            "gathered": plan.gathered,
+            "gathered": plan.gathered, "passes": plan.passes,
         }
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,

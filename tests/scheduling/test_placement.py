@@ -243,3 +243,71 @@ def test_ascend_raises_the_lagrangian_bound_and_keeps_it_valid(tiny):
     assert start < 2 * int(core.unassigned_cost[0]) <= climbed + 0.05 * int(core.unassigned_cost[0])
     assert climbed <= best.objective
     assert (lam >= 0).all()
+
+
+def test_second_pass_prices_placements_at_what_the_filling_paid():
+    """Group P (1 point; units a, b, b, c) and group Q (2 points; unit d, 0 everywhere) on
+    three coaches with 2, 2 and 3 seats. P's mean cost is 17.5 at coaches 0 and 1 and 22.5 at
+    coach 2 (b costs 40 there), so the first LP puts all of P at 0 and 1, and a, whose only
+    cheap coach is 2, pays 40: 70 in all. The second pass prices those columns at what the
+    filling paid there, moves one P slot to coach 2, and a takes it: 30, the optimum."""
+    starts = np.array([0, 3, 6], dtype=np.int64)
+    cost = np.array([[40, 40, 0], [10, 10, 40], [10, 10, 10], [0, 0, 0]], dtype=np.int64)
+    cat = PairCatalogue(
+        item_group=np.array([0, 0, 0, 1], dtype=np.int64), group_start=starts,
+        group_agent=np.array([0, 1, 2, 0, 1, 2], dtype=np.int64),
+        group_usage=np.array([[1, 2], [1, 1]], dtype=np.int64), stay_agent=np.full(4, -1, dtype=np.int64),
+        handover=100, tables=((cost, np.arange(4, dtype=np.int64)),),
+    )
+    mult = np.array([1, 2, 1, 1], dtype=np.int64)
+    capacity = np.array([[2, 6, 5], [2, 2, 3]], dtype=np.int64)
+    ucost = np.full(4, 1000, dtype=np.int64)
+    once = placement_plan(cat, mult, capacity, ucost, refine=False)
+    twice = placement_plan(cat, mult, capacity, ucost, refine=True)
+    assert [p["cost"] for p in once.passes] == [70]
+    assert [p["cost"] for p in twice.passes] == [70, 30]
+    for plan, want in ((once, 70), (twice, 30)):
+        assert plan.unassigned == 0
+        assert int((cat.cost(plan.items, plan.agents) * plan.quantity).sum()) == want
+        used = np.zeros((2, 3), dtype=np.int64)
+        np.add.at(used, (slice(None), plan.agents), cat.group_usage[:, cat.item_group[plan.items]] * plan.quantity)
+        assert (used <= capacity).all()
+    got = {(int(i), int(a)) for i, a in zip(twice.items, twice.agents)}
+    assert (0, 2) in got  # a at the coach where it costs nothing
+
+
+def test_placement_lp_resolved_with_new_costs_matches_a_fresh_solve():
+    """The placement LP keeps its HiGHS model: a solve after new costs (from the last basis)
+    reaches the same optimum as a new model with those costs."""
+    import scipy.sparse as sp
+
+    from scheduling.placement import _PlacementLP
+
+    rng = np.random.default_rng(3)
+    G, m = 6, 4
+    a_eq = sp.csr_matrix(np.hstack([np.kron(np.eye(G), np.ones(m)), np.eye(G)]))
+    use = rng.integers(1, 4, size=G)
+    a_ub = sp.csr_matrix(np.hstack([np.kron(use[None, :], np.eye(m)), np.zeros((m, G))]))
+    b_eq, b_ub = rng.integers(1, 4, size=G).astype(float), np.full(m, 5.0)
+    bounds = np.zeros((G * m + G, 2))
+    bounds[:, 1] = np.inf
+    c1 = np.concatenate([rng.integers(0, 50, size=G * m), np.full(G, 1000)]).astype(float)
+    c2 = np.concatenate([rng.integers(0, 50, size=G * m), np.full(G, 1000)]).astype(float)
+    warm = _PlacementLP(c1, a_eq, b_eq, a_ub, b_ub, bounds)
+    x1, _ = warm.solve(10.0)
+    x2, lam2 = warm.solve(10.0, cost=c2)
+    fresh_x, fresh_lam = _PlacementLP(c2, a_eq, b_eq, a_ub, b_ub, bounds).solve(10.0)
+    assert abs(float(c2 @ x2) - float(c2 @ fresh_x)) < 1e-6
+    assert float(c1 @ x1) <= float(c1 @ x2) + 1e-6  # x1 was optimal for c1
+    assert np.allclose(a_eq @ x2, b_eq) and (a_ub @ x2 <= b_ub + 1e-9).all()
+    assert (lam2 >= 0).all() and (fresh_lam >= 0).all()
+
+
+def test_consolidate_gathers_nothing_onto_an_empty_coach_without_failing():
+    """H (4 points) may only go to coach 0, which holds nothing and has 3 points: there is
+    nothing on it to swap, so H stays unassigned (this used to fail on an empty choice)."""
+    cat = _catalogue([4, 1], [[0], [1]])
+    quota = np.array([[0, 0], [0, 1]])
+    new, stats = consolidate(cat, quota, np.array([[3, 5], [2, 2]]), np.array([1, 1]))
+    assert stats["placed"] == 0
+    assert (new == quota).all()
