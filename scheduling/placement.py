@@ -265,9 +265,10 @@ def placement_plan(
     lp_value, _ = cat.lagrangian(lam, mult, unassigned_cost, np.maximum(capacity, 0))
     u_lp = vals[Y + S:]
 
-    def integer_plan(vals, cost, budget):
+    def integer_plan(vals, cost):
         # integer quotas: keep the LP's whole units, less one on every split column, and solve
         # what is left (a few hundred units on the capacity the LP split) with the engine
+        budget = float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0))
         yq, sq = _round_quotas(cat, vals[:Y], vals[Y: Y + S], y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity,
                                time_limit=budget, deterministic=deterministic, seed=seed)
         # gather the room integer packing leaves scattered, so that more units fit
@@ -279,7 +280,7 @@ def placement_plan(
         fill = _fill_by_type(cat, quota, mult, unassigned_cost)
         return fill, gathered, _plan_cost(cat, *fill, mult, unassigned_cost)
 
-    fill, gathered, total = integer_plan(vals, cost, float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0)))
+    fill, gathered, total = integer_plan(vals, cost)
     passes = [{"cost": total, "unassigned": int(mult.sum() - fill[2].sum()), "seconds": round(time.perf_counter() - t0, 2)}]
     first = time.perf_counter() - t0
     if refine and (deterministic or first * 1.75 <= time_limit):  # a second pass takes ~0.7 of the first
@@ -290,16 +291,13 @@ def placement_plan(
         est2 = est.copy()
         items_a, agents_a, qty_a = fill
         base = cat.cost(items_a, agents_a) - np.where(cat.move(items_a, agents_a), cat.handover, 0)
-        key = g_of[items_a] * m + agents_a
-        uk, inv = np.unique(key, return_inverse=True)
+        uk, inv = np.unique(g_of[items_a] * m + agents_a, return_inverse=True)
         mean = np.bincount(inv, weights=base * qty_a) / np.maximum(np.bincount(inv, weights=qty_a), 1)
-        pos = np.minimum(np.searchsorted(uk, y_g * m + y_a), max(len(uk) - 1, 0))
-        hit = (uk[pos] == y_g * m + y_a) if len(uk) else np.zeros(Y, dtype=bool)
-        est2[hit] = mean[pos[hit]]
+        est2[np.searchsorted(y_g * m + y_a, uk)] = mean  # every filled pair is eligible: it has its column
         cost2 = np.concatenate([est2, est2[s_pos] - h, g_ucost - h])
         got2 = lp.solve(max(1.0, time_limit - first), cost=cost2)
         if got2 is not None:
-            fill2, gathered2, total2 = integer_plan(got2[0], cost2, float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0)))
+            fill2, gathered2, total2 = integer_plan(got2[0], cost2)
             passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
                            "seconds": round(time.perf_counter() - t1, 2)})
             if total2 < total:
