@@ -144,7 +144,9 @@ class _LPMatrix:
         b_ub = np.zeros(self.n_ub)
         b_ub[: core.n_resources * m] = core.capacity.reshape(-1).astype(float)
         if self.bal is not None:
-            base = core.base_load.astype(float) * PER_MILLE
+            # agents outside the balance (absent, left: denominator 0) have empty balance rows,
+            # whatever fixed load they still hold
+            base = np.where(self.bal.denominator > 0, core.base_load, 0).astype(float) * PER_MILLE
             b_ub[self.row_bhi : self.row_bhi + m] = -base
             b_ub[self.row_blo : self.row_blo + m] = base
             if self.n_team:
@@ -185,7 +187,9 @@ def solve_lp(
     max_rounds: int = 30,
     time_limit: float | None = None,
 ) -> LPResult:
-    """Solve the LP relaxation; with `candidates` (pair indices), by column generation."""
+    """Solve the LP relaxation; with `candidates` (pair indices), by column generation, at
+    most `max_rounds` rounds, and no new round after `time_limit` seconds: the bound of an
+    LP not fully priced is corrected by the reduced costs outside it, so it stays valid."""
     from scipy.optimize import linprog
 
     t0 = time.perf_counter()
@@ -200,6 +204,8 @@ def solve_lp(
         if len(missing):
             active = np.union1d(active, np.flatnonzero(np.isin(core.pair_item, missing)))
     rounds = 0
+    priced = candidates is None
+    a_eq_all = a_ub_all = None
     while True:
         rounds += 1
         a_eq_p, a_ub_p = mat.pair_columns(active)
@@ -223,15 +229,19 @@ def solve_lp(
         y_eq = res.eqlin.marginals
         y_ub = res.ineqlin.marginals if a_ub.shape[0] else np.zeros(0)
         # reduced costs of every pair (priced with the full column set)
-        a_eq_all, a_ub_all = mat.pair_columns(all_pairs)
+        if a_eq_all is None:
+            a_eq_all, a_ub_all = mat.pair_columns(all_pairs)
         rc = core.pair_cost.astype(float) - a_eq_all.T @ y_eq
         if a_ub_all.shape[0]:
             rc = rc - a_ub_all.T @ y_ub
         # upper bounds on x are never binding at value m for priced-out pairs, so rc<0 means improvable
-        if candidates is None or rounds >= max_rounds:
+        if candidates is None:
             break
         negative = np.setdiff1d(np.flatnonzero(rc < -1e-7), active)
         if len(negative) == 0:
+            priced = True
+            break
+        if rounds >= max_rounds or (time_limit is not None and time.perf_counter() - t0 >= time_limit):
             break
         # add the most negative columns per item first, but all of them is fine at our sizes
         active = np.union1d(active, negative)
@@ -239,15 +249,18 @@ def solve_lp(
     x[active] = res.x[: len(active)]
     u = res.x[len(active) : len(active) + core.n_items] if mat.has_u else np.zeros(core.n_items)
     bound = float(res.fun)
-    if candidates is not None and rounds >= max_rounds:
-        # not fully priced: a Lagrangian-style correction keeps the bound valid
+    if not priced:
+        # not fully priced (rounds or time ran out): a Lagrangian-style correction keeps the bound valid. An item's
+        # pairs together carry at most its multiplicity, so each item adds its multiplicity
+        # times its most negative reduced cost outside the LP
         outside = np.ones(core.n_pairs, dtype=bool)
         outside[active] = False
-        neg = np.minimum(rc[outside], 0.0) * core.multiplicity[core.pair_item[outside]]
-        bound += float(neg.sum())
+        worst = np.zeros(core.n_items)
+        np.minimum.at(worst, core.pair_item[outside], rc[outside])
+        bound += float((worst * core.multiplicity).sum())
     return LPResult(
         bound=bound, x=x, u=np.asarray(u, dtype=float), reduced_cost=np.asarray(rc, dtype=float),
-        seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds, status="optimal",
+        seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds, status="optimal" if priced else "optimal, not fully priced",
         multipliers=np.maximum(0.0, -np.asarray(y_ub[: core.n_resources * core.n_agents], dtype=float)).reshape(core.n_resources, core.n_agents)
         if len(y_ub) >= core.n_resources * core.n_agents else None,
     )

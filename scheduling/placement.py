@@ -60,6 +60,31 @@ class PairCatalogue:
     def agents_of(self, g: int) -> np.ndarray:
         return self.group_agent[self.group_start[g]: self.group_start[g + 1]]
 
+    def fitting_agents(self, g: int, capacity: np.ndarray) -> np.ndarray:
+        """The agents of group g that have room for one of its units in every resource: no
+        assignment can use any other pair, so bounds may leave them out."""
+        ag = self.agents_of(g)
+        return ag[(self.group_usage[:, g][:, None] <= capacity[:, ag]).all(axis=0)]
+
+    def fitting_pairs(self, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(items, agents) of every eligible pair whose unit fits the agent's capacity on its
+        own, sorted by item and agent (the pair order of an `AssignmentCore`)."""
+        items_l, agents_l = [], []
+        for g, items in enumerate(self.group_items()):
+            ag = np.sort(self.fitting_agents(g, capacity))
+            if len(items) and len(ag):
+                items_l.append(np.repeat(items, len(ag)))
+                agents_l.append(np.tile(ag, len(items)))
+        if not items_l:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        items, agents = np.concatenate(items_l), np.concatenate(agents_l)
+        order = np.lexsort((agents, items))
+        return items[order], agents[order]
+
+    def n_fitting_pairs(self, capacity: np.ndarray) -> int:
+        sizes = np.array([len(self.fitting_agents(g, capacity)) for g in range(self.n_groups)], dtype=np.int64)
+        return int(sizes[self.item_group].sum())
+
     def cost(self, items: np.ndarray, agents: np.ndarray) -> np.ndarray:
         """Pair cost for each (items[k], agents[k])."""
         items, agents = np.asarray(items, dtype=np.int64), np.asarray(agents, dtype=np.int64)
@@ -96,14 +121,15 @@ class PairCatalogue:
     ) -> tuple[float, np.ndarray]:
         """Lagrangian value over *every* eligible pair for capacity multipliers `lam` [R, m]
         (a valid lower bound of the whole problem, balance and move cap dropped), and per item
-        the agent of its cheapest reduced cost (-1 when leaving it unassigned is cheaper)."""
+        the agent of its cheapest reduced cost (-1 when leaving it unassigned is cheaper).
+        Pairs whose unit does not fit the agent's capacity on its own are left out."""
         lam = np.maximum(np.asarray(lam, dtype=float), 0.0)
         total = 0.0
         best_agent = np.full(len(self.item_group), -1, dtype=np.int64)
         for g, items in enumerate(self.group_items()):
             if len(items) == 0:
                 continue
-            ag = self.agents_of(g)
+            ag = self.fitting_agents(g, capacity)
             u_cost = unassigned_cost[items].astype(float)
             if len(ag) == 0:
                 total += float((u_cost * multiplicity[items]).sum())
@@ -138,7 +164,7 @@ class PairCatalogue:
         cap = np.maximum(np.asarray(capacity, dtype=float), 0.0)
         blocks = []
         for g, items in enumerate(self.group_items()):
-            ag = self.agents_of(g)
+            ag = self.fitting_agents(g, cap)
             if len(items) and len(ag):
                 blocks.append((multiplicity[items].astype(float), unassigned_cost[items].astype(float), ag,
                                self.cost_matrix(items, ag).astype(float), self.group_usage[:, g].astype(float)))

@@ -72,6 +72,13 @@ class SolveOptions:
     #: at most `ascent_share` of the time limit
     ascent_iterations: int = 30
     ascent_share: float = 0.12
+    #: over a catalogue of at most this many fitting pairs, when the candidate LP is solved,
+    #: the LP of the whole problem (balance rows and all) is priced from it
+    #: (`catalogue_lp_bound`): at most `price_rounds` rounds, in wall-clock runs at most
+    #: `price_share` of the time limit
+    price_max_pairs: int = 1_000_000
+    price_rounds: int = 8
+    price_share: float = 0.4
     #: up to this many pairs (wall-clock mode, 2+ workers, a limit of `mip_min_seconds` or
     #: more), HiGHS's branch-and-cut runs beside the search for `mip_share` of the time
     mip_pairs: int = 40_000
@@ -665,6 +672,29 @@ def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = No
     return int(math.ceil(best - 1e-6 * max(1.0, abs(best)))) + balance_floor(core, upper)
 
 
+def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float | None = None) -> LPResult | None:
+    """The LP relaxation of the whole problem, over every eligible pair of `core.catalogue`
+    whose unit fits the agent (no assignment uses another), with the balance rows and move
+    cap: column generation started from the core's candidate pairs (`solve_lp`). Its bound
+    is valid whether or not pricing finished. None when the catalogue holds more than
+    a million or so pairs (see `SolveOptions.price_max_pairs`; the caller checks)."""
+    cat = core.catalogue
+    items, agents = cat.fitting_pairs(core.capacity)
+    if len(items) == 0:
+        return None
+    m = core.n_agents
+    full = core.with_changes(
+        pair_item=items, pair_agent=agents, pair_cost=cat.cost(items, agents),
+        usage=cat.group_usage[:, cat.item_group[items]],
+        move_mask=cat.move(items, agents) if core.move_mask is not None else None,
+        incumbent=None, start=None, catalogue=None, multipliers=None, notes={})
+    key = items * m + agents
+    cand = core.pair_item * m + core.pair_agent
+    pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
+    lp = solve_lp(full, candidates=pos[key[pos] == cand], max_rounds=max_rounds, time_limit=time_limit)
+    return lp if np.isfinite(lp.bound) else None
+
+
 def _upper(core: AssignmentCore, x: np.ndarray) -> int | None:
     """The objective of `x` as an upper bound on the optimum: only when `x` keeps every hard
     constraint and no cost part can be negative (so that the unassigned units of any better
@@ -818,6 +848,16 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers],
                            upper=upper, ascent_iterations=options.ascent_iterations,
                            ascent_seconds=None if options.deterministic else options.ascent_share * options.time_limit)
+        if (lp is not None and not lp_without_balance and np.isfinite(lp.bound)
+                and core.catalogue.n_fitting_pairs(core.capacity) <= options.price_max_pairs):
+            cb(0.05, 1.0, "LP bound over every eligible pair")
+            whole = catalogue_lp_bound(core, options.price_rounds,
+                                       None if options.deterministic else options.price_share * options.time_limit)
+            if whole is not None:
+                core.notes.setdefault("bound", {}).update(
+                    {"lp_all_pairs": round(whole.bound, 1), "lp_all_pairs_rounds": whole.rounds,
+                     "lp_all_pairs_columns": whole.columns, "lp_all_pairs_priced": whole.status == "optimal"})
+                bound = max(bound, whole.integer_bound)
         lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from scheduling import pricing
-from scheduling.core import evaluate
+from scheduling.core import AssignmentCore, Balance, evaluate
 from scheduling.gap import GapInstance, check_solution, gap_core, parse_gap, read_gap
 from scheduling.lp import solve_lp, solve_mip
 from scheduling.solve import SolveOptions, solve_core
@@ -69,6 +69,44 @@ def test_lp_bound_and_column_generation_agree():
     cg = solve_lp(core, candidates=cand)
     assert cg.rounds > 1 and cg.columns < core.n_pairs
     assert abs(cg.bound - full.bound) < 1e-6 * abs(full.bound)
+
+
+def test_column_generation_cut_short_keeps_a_valid_bound():
+    """When pricing stops early (rounds or time), the bound is the restricted LP corrected by
+    each job's most negative reduced cost outside it, times its multiplicity: still below
+    the full LP, and tighter than charging every negative pair."""
+    core = gap_core(_random_gap(8, 80, seed=1))
+    full = solve_lp(core)
+    order = np.lexsort((core.pair_cost, core.pair_item))
+    rank = np.arange(core.n_pairs) - core.item_start[core.pair_item[order]]
+    cand = order[rank < 2]
+    for short in (solve_lp(core, candidates=cand, max_rounds=1), solve_lp(core, candidates=cand, time_limit=0.0)):
+        assert short.rounds == 1 and short.status == "optimal, not fully priced"
+        outside = np.ones(core.n_pairs, dtype=bool)
+        outside[cand] = False
+        rc = np.minimum(short.reduced_cost, 0.0)
+        worst = np.zeros(core.n_items)
+        np.minimum.at(worst, core.pair_item[outside], rc[outside])
+        restricted = short.bound - float(worst.sum())
+        every_pair = restricted + float(rc[outside].sum())
+        assert every_pair < short.bound <= full.bound + 1e-6
+        assert restricted > full.bound + 1e-6  # two columns per job miss the optimum: a real correction
+
+
+def test_lp_with_a_coach_outside_the_balance_that_still_holds_clients():
+    """An absent coach (no balance denominator) may still hold fixed clients (intake keeps
+    them where they are): the LP must not read their load as a balance row it can never meet."""
+    core = AssignmentCore(
+        multiplicity=np.array([1, 1]), pair_item=np.array([0, 0, 1, 1]), pair_agent=np.array([0, 1, 0, 1]),
+        pair_cost=np.array([1, 3, 3, 1]), usage=np.array([[1, 1, 1, 1]]), capacity=np.array([[2, 2, 0]]),
+        resource_names=("points",), unassigned_cost=np.array([100_000, 100_000]),
+        balance=Balance(resource=0, denominator=np.array([4, 4, 0]), team=np.array([-1, -1, -1]), w_max=10, w_spread=10),
+        base_load=np.array([0, 0, 5]))
+    lp = solve_lp(core)
+    best = solve_core(core, SolveOptions(time_limit=2, deterministic=True))
+    assert lp.status == "optimal" and math.isfinite(lp.bound)
+    assert best.objective == 2 + 10 * 250  # each client with its cheap coach: both at 250 per mille
+    assert lp.bound <= best.objective and lp.integer_bound == best.objective
 
 
 def test_lns_path_gives_verified_solution_above_bound():

@@ -10,6 +10,7 @@ from scheduling import ScheduleConfig, ScheduleOptions, run_optimisation
 from scheduling.core import agent_loads
 from scheduling.explain import capacity_checks
 from scheduling.placement import PairCatalogue, consolidate, placement_plan, shortfall
+from scheduling.lp import solve_lp
 from scheduling.problem import build_problem
 
 
@@ -311,3 +312,44 @@ def test_consolidate_gathers_nothing_onto_an_empty_coach_without_failing():
     new, stats = consolidate(cat, quota, np.array([[3, 5], [2, 2]]), np.array([1, 1]))
     assert stats["placed"] == 0
     assert (new == quota).all()
+
+
+def test_lagrangian_leaves_out_pairs_whose_unit_does_not_fit():
+    """A unit of 5 points never goes to a coach with 3 points of room, so the bound may price
+    it at the coach where it fits (7), not at the cheaper one where it cannot (1)."""
+    cat = _catalogue([5], [[0, 1]], cost=[[1, 7]])
+    one, ucost = np.array([1]), np.array([1000])
+    zero = np.zeros((2, 2))
+    value, best = cat.lagrangian(zero, one, ucost, np.array([[3, 10], [5, 5]]))
+    assert value == 7 and best.tolist() == [1]
+    value, best = cat.lagrangian(zero, one, ucost, np.array([[3, 3], [5, 5]]))
+    assert value == 1000 and best.tolist() == [-1]
+    items, agents = cat.fitting_pairs(np.array([[3, 10], [5, 5]]))
+    assert items.tolist() == [0] and agents.tolist() == [1]
+    assert cat.n_fitting_pairs(np.array([[3, 10], [5, 5]])) == 1 and cat.n_pairs == 2
+
+
+def test_intake_bound_is_the_lp_over_every_eligible_pair(tiny):
+    """Intake over candidate pairs: the bound is the LP of the whole problem (balance rows
+    and all), priced from the candidate LP over every eligible pair. It is at least the
+    Lagrangian bound without it, and no more than the optimum of the unpruned model."""
+    from scheduling.solve import SolveOptions, solve_core
+
+    region = _wide_region(tiny, n_clients=80)
+    clients = region.clients.copy()
+    clients.loc[clients.index[::4], "coach_id"] = None  # 20 clients wait for a coach
+    region.clients = clients
+    pruned = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    core = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=pruned)).core
+    assert core.catalogue is not None and core.n_pairs < core.catalogue.n_pairs
+    opts = dict(time_limit=3, deterministic=True, work_budget=1)
+    priced = solve_core(core, SolveOptions(**opts))
+    lagrangian = solve_core(core, SolveOptions(price_max_pairs=0, **opts))
+    notes = core.notes["bound"]
+    assert notes["lp_all_pairs_priced"] and notes["lp_all_pairs_columns"] > 0
+    whole = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=ScheduleConfig(candidates_per_client=0))).core
+    exact = solve_core(whole, SolveOptions(time_limit=20, deterministic=True))
+    assert exact.status == "optimal"
+    assert lagrangian.bound < priced.bound <= exact.objective
+    # fully priced, it is at least the whole model's LP (more where a unit fits no coach's room)
+    assert priced.bound >= solve_lp(whole).integer_bound
