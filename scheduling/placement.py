@@ -22,6 +22,7 @@ candidate coaches per class. Two things must still see *every* eligible pair:
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -208,7 +209,7 @@ class PlacementPlan:
     items: np.ndarray  # int64 [T] item of each triple
     agents: np.ndarray  # int64 [T]
     quantity: np.ndarray  # int64 [T]
-    lp_value: float  # a lower bound: the Lagrangian at the LP's capacity duals, see `placement_plan`
+    lp_value: float  # a lower bound: the Lagrangian at the capacity duals in `multipliers`, see `placement_plan`
     min_unassigned: float  # fewest units that must stay unassigned (LP, fractional)
     multipliers: np.ndarray  # [R, m] capacity duals in cost units (a Lagrangian start)
     unassigned: int  # units the integer plan leaves unassigned
@@ -221,6 +222,7 @@ class PlacementPlan:
 def placement_plan(
     cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray, unassigned_cost: np.ndarray,
     time_limit: float = 10.0, deterministic: bool = True, seed: int = 0, refine: bool = True,
+    profile_table: int | None = None, profile_width: int = 6,
 ) -> PlacementPlan | None:
     """Place as many units as the capacities allow over every eligible pair, keeping as many
     units with their current agent as possible, and return an integer plan.
@@ -237,12 +239,22 @@ def placement_plan(
     Rounding: `_round_quotas`, then `consolidate`. Quotas become concrete items by
     `_fill_by_type` (min-cost flows with the real pair costs).
 
-    With `refine`, a second pass re-solves the LP (from its basis) with each placement
-    column the first filling used costing the mean of the units it put there, which is
-    what that placement really costs; the plan of lower cost (unassigned included) is
-    kept. In wall-clock runs the second pass is made only when the first took at most
-    1/1.75 of `time_limit`. Measured at 50k (2026-12-03): -13 000 and -15 000 in two runs
-    of three, the third's second plan left one more unassigned and was dropped; 12.5 s."""
+    With `profile_table` (the index of the cost table whose key splits groups into profiles:
+    the clients' target sectors), a *profile pass* follows the group plan (`_profile_lp`):
+    the group plan's quotas are kept on the agents where capacity is short, the rest is
+    planned again by an LP that prices each profile at what its clients cost, and made
+    integer the same way; the plan of lower cost (unassigned included) is kept, and the
+    profile LP's duals replace the group LP's as the Lagrangian start when they give more.
+    50k (2026-12-04): 21 586 314 -> 21 463 222 in 15 s at 201 unassigned in three runs of
+    five; in the other two the profile plan left one more client out (~21 551 000).
+    In wall-clock runs it is made when 1.5 times the group plan's time is left.
+
+    With `refine` and no profile pass, a second pass re-solves the LP (from its basis) with
+    each placement column the first filling used costing the mean of the units it put
+    there, which is what that placement really costs; the plan of lower cost is kept, made
+    in wall-clock runs when 0.75 of the first pass's time is left. Measured at 50k
+    (2026-12-03): -13 000 and -15 000 in two runs of three, the third's second plan left
+    one more unassigned and was dropped; 12.5 s. After a profile plan it made things worse."""
 
     t0 = time.perf_counter()
     R, m = capacity.shape
@@ -291,7 +303,7 @@ def placement_plan(
     lp_value, _ = cat.lagrangian(lam, mult, unassigned_cost, np.maximum(capacity, 0))
     u_lp = vals[Y + S:]
 
-    def integer_plan(vals, cost):
+    def integer_plan(vals, cost, seed=seed):
         # integer quotas: keep the LP's whole units, less one on every split column, and solve
         # what is left (a few hundred units on the capacity the LP split) with the engine
         budget = float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0))
@@ -306,13 +318,52 @@ def placement_plan(
         fill = _fill_by_type(cat, quota, mult, unassigned_cost)
         return fill, gathered, _plan_cost(cat, *fill, mult, unassigned_cost)
 
-    fill, gathered, total = integer_plan(vals, cost)
-    passes = [{"cost": total, "unassigned": int(mult.sum() - fill[2].sum()), "seconds": round(time.perf_counter() - t0, 2)}]
-    first = time.perf_counter() - t0
-    if refine and (deterministic or first * 1.75 <= time_limit):  # a second pass takes ~0.7 of the first
-        # second pass: each placement column the fill used costs the mean of the units it
-        # put there (what such a placement really costs, not the group's mean); the LP
-        # starts from its last basis. The better of the two plans is kept.
+    passes = []
+    fill = profile_duals = None
+    if profile_table is not None:
+        # profile pass first: the LP again with each group split by its clients' key in one
+        # cost table (their target sectors), so that a placement costs what *those* clients
+        # cost there; on the critical agents (eligible for a group the LP leaves units of
+        # unassigned) each group keeps the group LP's total, so that as many are placed
+        t1 = time.perf_counter()
+        critical = np.zeros(m, dtype=bool)
+        for g in np.flatnonzero(u_lp > 1e-6):
+            critical[cat.agents_of(int(g))] = True
+        got_p = _profile_lp(cat, mult, capacity, unassigned_cost, profile_table, vals, y_g, y_a, s_key, m,
+                            critical=critical, time_limit=max(1.0, time_limit - (t1 - t0)), width=profile_width)
+        if got_p is not None:
+            profile_duals = None if got_p[1] is None else got_p[1].reshape(R, m)
+            t_int = time.perf_counter()
+            fill, gathered, total = integer_plan(got_p[0], cost)
+            passes.append({"cost": total, "unassigned": int(mult.sum() - fill[2].sum()),
+                           "seconds": round(time.perf_counter() - t1, 2), "kind": "profiles"})
+            t2 = time.perf_counter()
+            if not deterministic and (t2 - t0) + 1.1 * (t2 - t_int) <= time_limit:
+                # time left (the LPs are done): the rounding again with another seed, whose
+                # residual search (wall-clock) ends elsewhere; the cheaper plan is kept
+                fill2, gathered2, total2 = integer_plan(got_p[0], cost, seed=seed + 1)
+                passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
+                               "seconds": round(time.perf_counter() - t2, 2), "kind": "profiles, second rounding"})
+                if total2 < total:
+                    fill, gathered, total = fill2, gathered2, total2
+    # the group LP's own plan: when there is no profile plan, or (time allowing) when the
+    # profile plan leaves out more than one unit above the LP's fewest
+    if fill is None or (int(mult.sum() - fill[2].sum()) > np.ceil(u_lp.sum() - 1e-6) + 1
+                        and (deterministic or (time.perf_counter() - t0) + 0.6 * passes[0]["seconds"] <= time_limit)):
+        t1 = time.perf_counter()
+        fill2, gathered2, total2 = integer_plan(vals, cost)
+        passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
+                       "seconds": round(time.perf_counter() - t1, 2), "kind": "groups"})
+        if fill is None or total2 < total:
+            fill, gathered, total = fill2, gathered2, total2
+    elapsed = time.perf_counter() - t0
+    # the re-priced pass follows the group plan alone: after a profile plan it made things
+    # worse (50k: 21 649 840 against 21 530 010, when the profile plan was still whole)
+    if refine and len(passes) == 1 and passes[0]["kind"] == "groups" and (
+            deterministic or elapsed + 0.75 * passes[0]["seconds"] <= time_limit):
+        # re-priced pass: the group LP again from its basis, each placement column the
+        # filling used costing the mean of the units it put there (what such a placement
+        # really costs, not the group's mean). The better of the plans is kept.
         t1 = time.perf_counter()
         est2 = est.copy()
         items_a, agents_a, qty_a = fill
@@ -321,13 +372,18 @@ def placement_plan(
         mean = np.bincount(inv, weights=base * qty_a) / np.maximum(np.bincount(inv, weights=qty_a), 1)
         est2[np.searchsorted(y_g * m + y_a, uk)] = mean  # every filled pair is eligible: it has its column
         cost2 = np.concatenate([est2, est2[s_pos] - h, g_ucost - h])
-        got2 = lp.solve(max(1.0, time_limit - first), cost=cost2)
+        got2 = lp.solve(max(1.0, time_limit - elapsed), cost=cost2)
         if got2 is not None:
             fill2, gathered2, total2 = integer_plan(got2[0], cost2)
             passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
-                           "seconds": round(time.perf_counter() - t1, 2)})
+                           "seconds": round(time.perf_counter() - t1, 2), "kind": "re-priced"})
             if total2 < total:
                 fill, gathered, total = fill2, gathered2, total2
+    if profile_duals is not None:
+        # the profile LP's duals: a better start for the bound when they give more
+        value, _ = cat.lagrangian(profile_duals, mult, unassigned_cost, np.maximum(capacity, 0))
+        if value > lp_value:
+            lp_value, lam = value, profile_duals
     items_a, agents_a, qty_a = fill
     return PlacementPlan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
@@ -337,16 +393,141 @@ def placement_plan(
     )
 
 
+def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unassigned_cost: np.ndarray,
+                table: int, vals: np.ndarray, y_g: np.ndarray, y_a: np.ndarray, s_key: np.ndarray, m: int,
+                critical: np.ndarray, time_limit: float,
+                width: int = 6) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The placement LP with each group split into *profiles* (its items with the same key in
+    cost table `table`: at caseload scale their target sectors), a placement costing the
+    mean pair cost of the profile's units there, so that the LP sees which clients suit which
+    team. Returns (a point of the group LP for what is left after `held`: y per eligible
+    group-agent pair, s per stay column, u per group, zero on the `critical` agents; the
+    capacity duals [R*m] of the whole profile LP, None if it was not solved in time), or
+    None when no group splits or the plan's LP is not solved within `time_limit`.
+
+    Every eligible pair of every profile would be ~10x the group LP; each profile gets the
+    `width` agents cheapest for it, its group's agents in the group LP's solution `vals` (so
+    the profile LP can do what the group LP did) and its units' current agents. Two LPs over
+    these columns, solved at the same time (two threads; HiGHS releases the GIL), each by
+    interior point with crossover (50k: 11 523 profiles, ~160k columns, ~9 s; dual simplex
+    takes ~40 s):
+
+    * the *whole* profile LP, for its capacity duals: a better start for the Lagrangian bound
+      than the group LP's (50k: 21 232 465 against 21 162 854 before the climb);
+    * the plan's LP, with the critical agents (eligible for a group the group LP leaves
+      units of unassigned) keeping the group plan's integer quotas `held`: its own vertex
+      rounds to one or two more clients left out than the group plan (50k: 202-203 against
+      201), since where capacity is short the last points are packed differently; so only
+      the rest is planned again (rows: each group's units less the held ones, each
+      profile's units at most, the capacities left). Which clients fill the held places is
+      decided by the filling anyway, so little is lost.
+    """
+    key = cat.tables[table][1]
+    g_of = cat.item_group
+    base = int(key.max(initial=0)) + 1
+    p_key, p_of = np.unique(g_of * base + key, return_inverse=True)
+    p_of = np.asarray(p_of).ravel()
+    P, G = len(p_key), cat.n_groups
+    if P <= G:
+        return None
+    t0 = time.perf_counter()
+    parent = p_key // base
+    Y, S = len(y_a), len(s_key)
+    # the group LP's support per group, and the current agents per profile
+    on = np.flatnonzero(vals[:Y] > 1e-7)
+    sup_g, sup_a = y_g[on], y_a[on]
+    stays = cat.stay_agent >= 0
+    extra = np.unique(p_of[stays] * m + cat.stay_agent[stays])
+    ex_a, ex_bounds = extra % m, np.searchsorted(extra // m, np.arange(P + 1))
+    order = np.argsort(p_of, kind="stable")
+    p_bounds = np.searchsorted(p_of[order], np.arange(P + 1))
+    sup_order = np.argsort(sup_g, kind="stable")
+    sup_bounds = np.searchsorted(sup_g[sup_order], np.arange(G + 1))
+    w_all = mult.astype(float)
+    cg, ca, cc = [], [], []
+    for p in range(P):
+        items = order[p_bounds[p]: p_bounds[p + 1]]
+        g = int(parent[p])
+        agents = cat.agents_of(g)
+        if len(items) == 0 or len(agents) == 0:
+            continue
+        w = w_all[items]
+        mean = (w @ cat.cost_matrix(items, agents, handover=False)) / max(w.sum(), 1.0)
+        keep = np.zeros(len(agents), dtype=bool)
+        keep[np.argsort(mean, kind="stable")[:width]] = True
+        keep |= np.isin(agents, np.concatenate([sup_a[sup_order[sup_bounds[g]: sup_bounds[g + 1]]],
+                                                 ex_a[ex_bounds[p]: ex_bounds[p + 1]]]))
+        cg.append(np.full(int(keep.sum()), p, dtype=np.int64))
+        ca.append(agents[keep])
+        cc.append(mean[keep])
+    c_g, c_a, c_cost = np.concatenate(cg), np.concatenate(ca), np.concatenate(cc)
+    srt = np.lexsort((c_a, c_g))
+    c_g, c_a, c_cost = c_g[srt], c_a[srt], c_cost[srt]
+    ps_key, ps_inv = np.unique(p_of[stays] * m + cat.stay_agent[stays], return_inverse=True)
+    ps_ub = np.bincount(ps_inv, weights=mult[stays], minlength=len(ps_key))
+    ps_g, ps_a = ps_key // m, ps_key % m
+    ps_pos = np.searchsorted(c_g * m + c_a, ps_key)  # every stay has its column (current agents were added)
+    Yp, Sp = len(c_g), len(ps_key)
+    h = float(cat.handover)
+    p_ucost = np.zeros(P)
+    np.maximum.at(p_ucost, p_of, unassigned_cost.astype(float))
+    cost = np.concatenate([c_cost, c_cost[ps_pos] - h, p_ucost - h])
+    profiles = PairCatalogue(item_group=p_of.astype(np.int64), group_start=np.zeros(P + 1, dtype=np.int64),
+                             group_agent=np.zeros(0, dtype=np.int64), group_usage=cat.group_usage[:, parent],
+                             stay_agent=cat.stay_agent, handover=cat.handover, tables=cat.tables)
+    a_eq, a_ub = _group_rows(profiles, np.concatenate([c_g, ps_g, np.arange(P)]), np.concatenate([c_a, ps_a]), m)
+    bounds = np.zeros((len(cost), 2))
+    bounds[:, 1] = np.inf
+    bounds[Yp: Yp + Sp, 1] = ps_ub
+    b_eq = np.bincount(p_of, weights=mult, minlength=P)
+    b_ub = np.maximum(capacity, 0).astype(float).ravel()
+    # the plan's LP: the same, with each group's total on each critical agent held to the
+    # group LP's (and nothing where that is 0)
+    group_total = np.zeros(G * m)
+    np.add.at(group_total, y_g * m + y_a, vals[:Y])
+    np.add.at(group_total, s_key, vals[Y: Y + S])
+    col_key = np.concatenate([parent[c_g] * m + c_a, parent[ps_g] * m + ps_a])
+    on_critical = critical[col_key % m]
+    kept = np.flatnonzero(on_critical & (group_total[col_key] > 1e-9))
+    bounds_held = bounds.copy()
+    bounds_held[np.flatnonzero(on_critical & (group_total[col_key] <= 1e-9)), 1] = 0.0
+    keys, row = np.unique(col_key[kept], return_inverse=True)
+    rows = sp.csr_matrix((np.ones(len(kept)), (row, kept)), shape=(len(keys), len(cost)))
+    lps = {"plan": _PlacementLP(cost, sp.vstack([a_eq, rows]).tocsr(), np.concatenate([b_eq, group_total[keys]]),
+                                a_ub, b_ub, bounds_held, interior=True),
+           "duals": _PlacementLP(cost, a_eq, b_eq, a_ub, b_ub, bounds, interior=True)}
+    # both at once: HiGHS releases the GIL, and the plan has the machine's second core idle
+    got = {}
+    limit = max(1.0, time_limit - (time.perf_counter() - t0))
+    threads = [threading.Thread(target=lambda k=k: got.__setitem__(k, lps[k].solve(limit))) for k in lps]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if got.get("plan") is None:
+        return None
+    duals = got["duals"][1] if got.get("duals") is not None else None
+
+    x = got["plan"][0]
+    out = np.zeros(Y + S + G)
+    np.add.at(out, np.searchsorted(y_g * m + y_a, parent[c_g] * m + c_a), x[:Yp])
+    np.add.at(out, Y + np.searchsorted(s_key, parent[ps_g] * m + ps_a), x[Yp: Yp + Sp])
+    np.add.at(out, Y + S + parent, x[Yp + Sp:])
+    return out, duals
+
+
 class _PlacementLP:
     """The placement LP in HiGHS (highspy), kept so that a second solve with other costs
     starts from the first one's basis (which stays primal feasible: primal simplex)."""
 
-    def __init__(self, cost, a_eq, b_eq, a_ub, b_ub, bounds) -> None:
+    def __init__(self, cost, a_eq, b_eq, a_ub, b_ub, bounds, interior: bool = False) -> None:
         import highspy
 
         from scheduling.lp import new_highs
 
         h = new_highs()
+        if interior:  # interior point, then crossover to a vertex (which rounds well)
+            h.setOptionValue("solver", "ipm")
         n = len(cost)
         inf = highspy.kHighsInf
         ub = np.where(np.isfinite(bounds[:, 1]), bounds[:, 1], inf)
@@ -357,7 +538,7 @@ class _PlacementLP:
         upper = np.concatenate([np.asarray(b_eq, dtype=float), np.asarray(b_ub, dtype=float)])
         h.addRows(a.shape[0], lower, upper, a.nnz, a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32),
                   a.data.astype(float))
-        self.h, self.n, self.n_eq = h, n, a_eq.shape[0]
+        self.h, self.n, self.n_eq, self.n_cap = h, n, a_eq.shape[0], a_ub.shape[0]
         self._highspy = highspy
         self._solved = False
 
@@ -366,7 +547,10 @@ class _PlacementLP:
         h = self.h
         if cost is not None:
             h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
-        # first solve: dual simplex; after a change of costs the basis stays primal feasible
+        # first solve: dual simplex (or interior point); after a change of costs the basis
+        # stays primal feasible: primal simplex from it
+        if self._solved:
+            h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 4 if self._solved else 1)
         h.setOptionValue("time_limit", float(time_limit))
         h.run()
@@ -374,7 +558,8 @@ class _PlacementLP:
             return None
         self._solved = True
         sol = h.getSolution()
-        return np.asarray(sol.col_value, dtype=float), np.maximum(0.0, -np.asarray(sol.row_dual, dtype=float)[self.n_eq:])
+        duals = -np.asarray(sol.row_dual, dtype=float)[self.n_eq: self.n_eq + self.n_cap]
+        return np.asarray(sol.col_value, dtype=float), np.maximum(0.0, duals)
 
 
 def _plan_cost(cat: PairCatalogue, items: np.ndarray, agents: np.ndarray, qty: np.ndarray,

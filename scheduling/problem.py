@@ -587,8 +587,8 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         cap_now = np.vstack([np.maximum(np.rint(cap_points * POINT_SCALE).astype(np.int64) - fixed_points, 0),
                              np.maximum(max_clients - fixed_count, 0)])
         plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
-                              time_limit=max(1.0, 0.7 * options.time_limit), deterministic=options.deterministic,
-                              seed=options.seed)
+                              time_limit=max(1.0, 0.75 * options.time_limit), deterministic=options.deterministic,
+                              seed=options.seed, profile_table=0)  # profiles: the clients' target sectors
         if plan is not None and len(plan.items):
             # room is judged in the plan's state, where the search starts
             plan_pts = np.bincount(plan.agents, weights=plan.quantity * cls_pts[plan.items], minlength=n_co) / POINT_SCALE

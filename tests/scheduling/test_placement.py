@@ -353,3 +353,53 @@ def test_intake_bound_is_the_lp_over_every_eligible_pair(tiny):
     assert lagrangian.bound < priced.bound <= exact.objective
     # fully priced, it is at least the whole model's LP (more where a unit fits no coach's room)
     assert priced.bound >= solve_lp(whole).integer_bound
+
+
+def _profiles_catalogue(short: bool):
+    """One group of 6 clients eligible at a care team (agent 0), a tech team (1) and an
+    integrated team (2): 3 with target care (0 at care, 40 at tech, 15 integrated), 3 with
+    target tech (the other way round). At the group's *mean* cost the integrated team is
+    cheapest (15 against 20), so the group LP sends all 6 there (90); per profile, each goes
+    to its own team (0). With `short`, a second group of 3 clients fits only the care team,
+    which has room for 2 clients: the LP leaves one of them out, so the care team is
+    critical and each group keeps the group LP's total there."""
+    sector = np.array([[0, 40, 15], [40, 0, 15]], dtype=np.int64)
+    item_group = [0, 0] + ([1] if short else [])
+    key = [0, 1] + ([0] if short else [])
+    agents = [[0, 1, 2]] + ([[0]] if short else [])
+    starts = np.concatenate([[0], np.cumsum([len(a) for a in agents])]).astype(np.int64)
+    cat = PairCatalogue(
+        item_group=np.array(item_group, dtype=np.int64), group_start=starts,
+        group_agent=np.concatenate([np.array(a, dtype=np.int64) for a in agents]),
+        group_usage=np.array([[100] * len(agents), [1] * len(agents)], dtype=np.int64),
+        stay_agent=np.full(len(item_group), -1, dtype=np.int64), handover=100,
+        tables=((sector, np.array(key, dtype=np.int64)),))
+    mult = np.array([3, 3] + ([3] if short else []), dtype=np.int64)
+    capacity = np.array([[200 if short else 300, 300, 1000], [10, 10, 10]], dtype=np.int64)
+    return cat, mult, capacity, np.full(len(mult), 100_000, dtype=np.int64)
+
+
+def test_profile_pass_prices_each_target_sector_where_the_group_mean_cannot():
+    cat, mult, capacity, ucost = _profiles_catalogue(short=False)
+    grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5)
+    profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0)
+    cost = lambda plan: int((cat.cost(plan.items, plan.agents) * plan.quantity).sum())  # noqa: E731
+    assert grouped.unassigned == profiled.unassigned == 0
+    assert cost(grouped) == 90 and [p["kind"] for p in grouped.passes] == ["groups", "re-priced"]
+    assert cost(profiled) == 0 and [p["kind"] for p in profiled.passes] == ["profiles"]
+    assert sorted(zip(profiled.items.tolist(), profiled.agents.tolist(), profiled.quantity.tolist())) == [(0, 0, 3), (1, 1, 3)]
+
+
+def test_profile_pass_keeps_the_group_plan_where_capacity_is_short():
+    """The care team is critical (the care-only group cannot all be placed): each group keeps
+    the group LP's total there (2 of the care-only group, none of the other), so no more
+    clients are left out; the 6 others go by target sector to the tech and integrated teams."""
+    cat, mult, capacity, ucost = _profiles_catalogue(short=True)
+    grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5)
+    profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0)
+    assert abs(profiled.min_unassigned - 1.0) < 1e-6 and grouped.unassigned == profiled.unassigned == 1
+    at = {(i, a): q for i, a, q in zip(profiled.items.tolist(), profiled.agents.tolist(), profiled.quantity.tolist())}
+    assert at.get((2, 0)) == 2 and not any(a == 0 and i != 2 for i, a in at)  # the care team as the group plan had it
+    assert at.get((1, 1)) == 3 and at.get((0, 2)) == 3  # tech clients to tech, care clients to the integrated team
+    assert [p["kind"] for p in profiled.passes] == ["profiles"] and grouped.passes[0]["kind"] == "groups"
+    assert profiled.passes[0]["cost"] == 100_000 + 3 * 15 < grouped.passes[0]["cost"] == 100_000 + 6 * 15
