@@ -12,7 +12,9 @@ candidate coaches per class. Two things must still see *every* eligible pair:
    integer plan (`placement_plan`) becomes the search's start: quotas per group and coach
    (rounded, then `consolidate` gathers the room rounding leaves scattered), filled per
    usage type by min-cost flows with the real pair costs (sector fit, travel, language,
-   handover; `_fill_by_type`). The plan's pairs join the candidate pairs.
+   handover; `_fill_by_type`). At caseload scale the LP whose solution is rounded splits the
+   groups by target sector (`_profile_lp`), since a group's mean cost cannot tell teams
+   apart. The plan's pairs join the candidate pairs.
 2. **A bound valid for all eligible pairs** (`PairCatalogue.lagrangian`): the Lagrangian
    relaxation of the capacities, evaluated over every eligible pair group by group with costs
    computed from the small cost tables, so the reported gap is to a lower bound of the real
@@ -240,14 +242,14 @@ def placement_plan(
     `_fill_by_type` (min-cost flows with the real pair costs).
 
     With `profile_table` (the index of the cost table whose key splits groups into profiles:
-    the clients' target sectors), a *profile pass* follows the group plan (`_profile_lp`):
-    the group plan's quotas are kept on the agents where capacity is short, the rest is
-    planned again by an LP that prices each profile at what its clients cost, and made
-    integer the same way; the plan of lower cost (unassigned included) is kept, and the
-    profile LP's duals replace the group LP's as the Lagrangian start when they give more.
-    50k (2026-12-04): 21 586 314 -> 21 463 222 in 15 s at 201 unassigned in three runs of
-    five; in the other two the profile plan left one more client out (~21 551 000).
-    In wall-clock runs it is made when 1.5 times the group plan's time is left.
+    the clients' target sectors), the plan comes from a *profile LP* first (`_profile_lp`):
+    groups split into profiles, each placement priced at what that profile's clients cost
+    there, the group LP's totals kept on the agents where capacity is short; it is made
+    integer the same way (twice, with another seed, when time is left), and the profile
+    LP's duals replace the group LP's as the Lagrangian start when they give more. The
+    group LP's own plan follows only when the profile plan leaves out more than one unit
+    above the LP's fewest (the cheaper plan is kept). 50k (2026-12-04): the group plan
+    21 586 314; the profile plan 21 451 748-21 463 529, 201 unassigned in every run, ~19 s.
 
     With `refine` and no profile pass, a second pass re-solves the LP (from its basis) with
     each placement column the first filling used costing the mean of the units it put
@@ -400,10 +402,10 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     """The placement LP with each group split into *profiles* (its items with the same key in
     cost table `table`: at caseload scale their target sectors), a placement costing the
     mean pair cost of the profile's units there, so that the LP sees which clients suit which
-    team. Returns (a point of the group LP for what is left after `held`: y per eligible
-    group-agent pair, s per stay column, u per group, zero on the `critical` agents; the
-    capacity duals [R*m] of the whole profile LP, None if it was not solved in time), or
-    None when no group splits or the plan's LP is not solved within `time_limit`.
+    team. Returns (a point of the group LP: y per eligible group-agent pair, s per stay
+    column, u per group; the capacity duals [R*m] of the whole profile LP, None if it was not
+    solved in time), or None when no group splits or the plan's LP is not solved within
+    `time_limit`.
 
     Every eligible pair of every profile would be ~10x the group LP; each profile gets the
     `width` agents cheapest for it, its group's agents in the group LP's solution `vals` (so
@@ -414,13 +416,12 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
 
     * the *whole* profile LP, for its capacity duals: a better start for the Lagrangian bound
       than the group LP's (50k: 21 232 465 against 21 162 854 before the climb);
-    * the plan's LP, with the critical agents (eligible for a group the group LP leaves
-      units of unassigned) keeping the group plan's integer quotas `held`: its own vertex
-      rounds to one or two more clients left out than the group plan (50k: 202-203 against
-      201), since where capacity is short the last points are packed differently; so only
-      the rest is planned again (rows: each group's units less the held ones, each
-      profile's units at most, the capacities left). Which clients fill the held places is
-      decided by the filling anyway, so little is lost.
+    * the plan's LP, in which on every `critical` agent (eligible for a group the group LP
+      leaves units of unassigned) each group keeps the group LP's total: the whole LP's own
+      vertex rounds to one or two more clients left out than the group LP's (50k: 202-203
+      against 201), since where capacity is short the last points are packed differently.
+      Held there, it rounds like the group LP; which clients fill those places is decided by
+      the filling anyway, so little is lost.
     """
     key = cat.tables[table][1]
     g_of = cat.item_group
