@@ -250,9 +250,9 @@ def solve_lp(
     u = res.x[len(active) : len(active) + core.n_items] if mat.has_u else np.zeros(core.n_items)
     bound = float(res.fun)
     if not priced:
-        # not fully priced (rounds or time ran out): a Lagrangian-style correction keeps the bound valid. An item's
-        # pairs together carry at most its multiplicity, so each item adds its multiplicity
-        # times its most negative reduced cost outside the LP
+        # not fully priced (rounds or time ran out): a Lagrangian-style correction keeps the
+        # bound valid. An item's pairs together carry at most its multiplicity, so each item
+        # adds its multiplicity times its most negative reduced cost outside the LP
         outside = np.ones(core.n_pairs, dtype=bool)
         outside[active] = False
         worst = np.zeros(core.n_items)
@@ -260,7 +260,8 @@ def solve_lp(
         bound += float((worst * core.multiplicity).sum())
     return LPResult(
         bound=bound, x=x, u=np.asarray(u, dtype=float), reduced_cost=np.asarray(rc, dtype=float),
-        seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds, status="optimal" if priced else "optimal, not fully priced",
+        seconds=time.perf_counter() - t0, columns=len(active), rounds=rounds,
+        status="optimal" if priced else "optimal, not fully priced",
         multipliers=np.maximum(0.0, -np.asarray(y_ub[: core.n_resources * core.n_agents], dtype=float)).reshape(core.n_resources, core.n_agents)
         if len(y_ub) >= core.n_resources * core.n_agents else None,
     )

@@ -74,7 +74,7 @@ class PairCatalogue:
         own, sorted by item and agent (the pair order of an `AssignmentCore`)."""
         items_l, agents_l = [], []
         for g, items in enumerate(self.group_items()):
-            ag = np.sort(self.fitting_agents(g, capacity))
+            ag = self.fitting_agents(g, capacity)
             if len(items) and len(ag):
                 items_l.append(np.repeat(items, len(ag)))
                 agents_l.append(np.tile(ag, len(items)))
@@ -305,7 +305,10 @@ def placement_plan(
     lp_value, _ = cat.lagrangian(lam, mult, unassigned_cost, np.maximum(capacity, 0))
     u_lp = vals[Y + S:]
 
-    def integer_plan(vals, cost, seed=seed):
+    passes = []
+    best = {}
+
+    def integer_plan(vals, cost, kind, t_start, seed=seed):
         # integer quotas: keep the LP's whole units, less one on every split column, and solve
         # what is left (a few hundred units on the capacity the LP split) with the engine
         budget = float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0))
@@ -318,10 +321,13 @@ def placement_plan(
         quota, gathered = consolidate(cat, quota, np.maximum(capacity, 0), g_mult, lp_short=vals[Y + S:])
         # concrete items: per usage type, the cheapest filling of that type's slots
         fill = _fill_by_type(cat, quota, mult, unassigned_cost)
-        return fill, gathered, _plan_cost(cat, *fill, mult, unassigned_cost)
+        total = _plan_cost(cat, *fill, mult, unassigned_cost)
+        passes.append({"cost": total, "unassigned": int(mult.sum() - fill[2].sum()),
+                       "seconds": round(time.perf_counter() - t_start, 2), "kind": kind})
+        if not best or total < best["cost"]:  # the plan of lower cost (unassigned included) is kept
+            best.update(cost=total, fill=fill, gathered=gathered, unassigned=passes[-1]["unassigned"])
 
-    passes = []
-    fill = profile_duals = None
+    profile_duals = None
     if profile_table is not None:
         # profile pass first: the LP again with each group split by its clients' key in one
         # cost table (their target sectors), so that a placement costs what *those* clients
@@ -336,28 +342,17 @@ def placement_plan(
         if got_p is not None:
             profile_duals = None if got_p[1] is None else got_p[1].reshape(R, m)
             t_int = time.perf_counter()
-            fill, gathered, total = integer_plan(got_p[0], cost)
-            passes.append({"cost": total, "unassigned": int(mult.sum() - fill[2].sum()),
-                           "seconds": round(time.perf_counter() - t1, 2), "kind": "profiles"})
+            integer_plan(got_p[0], cost, "profiles", t1)
             t2 = time.perf_counter()
             if not deterministic and (t2 - t0) + 1.1 * (t2 - t_int) <= time_limit:
                 # time left (the LPs are done): the rounding again with another seed, whose
-                # residual search (wall-clock) ends elsewhere; the cheaper plan is kept
-                fill2, gathered2, total2 = integer_plan(got_p[0], cost, seed=seed + 1)
-                passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
-                               "seconds": round(time.perf_counter() - t2, 2), "kind": "profiles, second rounding"})
-                if total2 < total:
-                    fill, gathered, total = fill2, gathered2, total2
+                # residual search (wall-clock) ends elsewhere
+                integer_plan(got_p[0], cost, "profiles, second rounding", t2, seed=seed + 1)
     # the group LP's own plan: when there is no profile plan, or (time allowing) when the
     # profile plan leaves out more than one unit above the LP's fewest
-    if fill is None or (int(mult.sum() - fill[2].sum()) > np.ceil(u_lp.sum() - 1e-6) + 1
-                        and (deterministic or (time.perf_counter() - t0) + 0.6 * passes[0]["seconds"] <= time_limit)):
-        t1 = time.perf_counter()
-        fill2, gathered2, total2 = integer_plan(vals, cost)
-        passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
-                       "seconds": round(time.perf_counter() - t1, 2), "kind": "groups"})
-        if fill is None or total2 < total:
-            fill, gathered, total = fill2, gathered2, total2
+    if not best or (best["unassigned"] > np.ceil(u_lp.sum() - 1e-6) + 1
+                    and (deterministic or (time.perf_counter() - t0) + 0.6 * passes[0]["seconds"] <= time_limit)):
+        integer_plan(vals, cost, "groups", time.perf_counter())
     elapsed = time.perf_counter() - t0
     # the re-priced pass follows the group plan alone: after a profile plan it made things
     # worse (50k: 21 649 840 against 21 530 010, when the profile plan was still whole)
@@ -365,10 +360,10 @@ def placement_plan(
             deterministic or elapsed + 0.75 * passes[0]["seconds"] <= time_limit):
         # re-priced pass: the group LP again from its basis, each placement column the
         # filling used costing the mean of the units it put there (what such a placement
-        # really costs, not the group's mean). The better of the plans is kept.
+        # really costs, not the group's mean)
         t1 = time.perf_counter()
         est2 = est.copy()
-        items_a, agents_a, qty_a = fill
+        items_a, agents_a, qty_a = best["fill"]
         base = cat.cost(items_a, agents_a) - np.where(cat.move(items_a, agents_a), cat.handover, 0)
         uk, inv = np.unique(g_of[items_a] * m + agents_a, return_inverse=True)
         mean = np.bincount(inv, weights=base * qty_a) / np.maximum(np.bincount(inv, weights=qty_a), 1)
@@ -376,21 +371,17 @@ def placement_plan(
         cost2 = np.concatenate([est2, est2[s_pos] - h, g_ucost - h])
         got2 = lp.solve(max(1.0, time_limit - elapsed), cost=cost2)
         if got2 is not None:
-            fill2, gathered2, total2 = integer_plan(got2[0], cost2)
-            passes.append({"cost": total2, "unassigned": int(mult.sum() - fill2[2].sum()),
-                           "seconds": round(time.perf_counter() - t1, 2), "kind": "re-priced"})
-            if total2 < total:
-                fill, gathered, total = fill2, gathered2, total2
+            integer_plan(got2[0], cost2, "re-priced", t1)
     if profile_duals is not None:
         # the profile LP's duals: a better start for the bound when they give more
         value, _ = cat.lagrangian(profile_duals, mult, unassigned_cost, np.maximum(capacity, 0))
         if value > lp_value:
             lp_value, lam = value, profile_duals
-    items_a, agents_a, qty_a = fill
+    items_a, agents_a, qty_a = best["fill"]
     return PlacementPlan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
         min_unassigned=float(u_lp.sum()), multipliers=lam, unassigned=int(mult.sum() - qty_a.sum()),
-        seconds=time.perf_counter() - t0, group_short=np.asarray(u_lp, dtype=float), gathered=gathered,
+        seconds=time.perf_counter() - t0, group_short=np.asarray(u_lp, dtype=float), gathered=best["gathered"],
         passes=passes,
     )
 
@@ -438,8 +429,9 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     on = np.flatnonzero(vals[:Y] > 1e-7)
     sup_g, sup_a = y_g[on], y_a[on]
     stays = cat.stay_agent >= 0
-    extra = np.unique(p_of[stays] * m + cat.stay_agent[stays])
-    ex_a, ex_bounds = extra % m, np.searchsorted(extra // m, np.arange(P + 1))
+    ps_key, ps_inv = np.unique(p_of[stays] * m + cat.stay_agent[stays], return_inverse=True)  # stay columns
+    ps_g, ps_a = ps_key // m, ps_key % m
+    ps_bounds = np.searchsorted(ps_g, np.arange(P + 1))
     order = np.argsort(p_of, kind="stable")
     p_bounds = np.searchsorted(p_of[order], np.arange(P + 1))
     sup_order = np.argsort(sup_g, kind="stable")
@@ -457,16 +449,14 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
         keep = np.zeros(len(agents), dtype=bool)
         keep[np.argsort(mean, kind="stable")[:width]] = True
         keep |= np.isin(agents, np.concatenate([sup_a[sup_order[sup_bounds[g]: sup_bounds[g + 1]]],
-                                                 ex_a[ex_bounds[p]: ex_bounds[p + 1]]]))
+                                                 ps_a[ps_bounds[p]: ps_bounds[p + 1]]]))
         cg.append(np.full(int(keep.sum()), p, dtype=np.int64))
         ca.append(agents[keep])
         cc.append(mean[keep])
     c_g, c_a, c_cost = np.concatenate(cg), np.concatenate(ca), np.concatenate(cc)
     srt = np.lexsort((c_a, c_g))
     c_g, c_a, c_cost = c_g[srt], c_a[srt], c_cost[srt]
-    ps_key, ps_inv = np.unique(p_of[stays] * m + cat.stay_agent[stays], return_inverse=True)
     ps_ub = np.bincount(ps_inv, weights=mult[stays], minlength=len(ps_key))
-    ps_g, ps_a = ps_key // m, ps_key % m
     ps_pos = np.searchsorted(c_g * m + c_a, ps_key)  # every stay has its column (current agents were added)
     Yp, Sp = len(c_g), len(ps_key)
     h = float(cat.handover)
@@ -508,7 +498,6 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     if got.get("plan") is None:
         return None
     duals = got["duals"][1] if got.get("duals") is not None else None
-
     x = got["plan"][0]
     out = np.zeros(Y + S + G)
     np.add.at(out, np.searchsorted(y_g * m + y_a, parent[c_g] * m + c_a), x[:Yp])

@@ -676,8 +676,8 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
     """The LP relaxation of the whole problem, over every eligible pair of `core.catalogue`
     whose unit fits the agent (no assignment uses another), with the balance rows and move
     cap: column generation started from the core's candidate pairs (`solve_lp`). Its bound
-    is valid whether or not pricing finished. None when the catalogue holds more than
-    a million or so pairs (see `SolveOptions.price_max_pairs`; the caller checks)."""
+    is valid whether or not pricing finished. None when no pair fits or the LP fails; the
+    caller keeps the catalogue's size in check (`SolveOptions.price_max_pairs`)."""
     cat = core.catalogue
     items, agents = cat.fitting_pairs(core.capacity)
     if len(items) == 0:
