@@ -73,6 +73,11 @@ class AssignmentCore:
     #: units, e.g. from the placement plan
     start: np.ndarray | None = None
     multipliers: np.ndarray | None = None
+    #: with `multipliers`: the multiplier of the count cut (at least so many units unassigned)
+    cut_multiplier: float = 0.0
+    #: capacity multipliers of the LP that minimises the units left unassigned: they certify
+    #: how many every assignment leaves (`PairCatalogue.fewest_unassigned`), the count cut
+    count_multipliers: np.ndarray | None = None
     #: figures for the report (placement plan, bounds)
     notes: dict = field(default_factory=dict)
     _item_start: np.ndarray | None = field(default=None, repr=False)

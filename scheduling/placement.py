@@ -121,19 +121,25 @@ class PairCatalogue:
 
     def lagrangian(
         self, lam: np.ndarray, multiplicity: np.ndarray, unassigned_cost: np.ndarray, capacity: np.ndarray,
+        count_cut: tuple[int, float] | None = None,
     ) -> tuple[float, np.ndarray]:
         """Lagrangian value over *every* eligible pair for capacity multipliers `lam` [R, m]
         (a valid lower bound of the whole problem, balance and move cap dropped), and per item
         the agent of its cheapest reduced cost (-1 when leaving it unassigned is cheaper).
-        Pairs whose unit does not fit the agent's capacity on its own are left out."""
+        Pairs whose unit does not fit the agent's capacity on its own are left out.
+
+        `count_cut` (k, mu) dualises "at least k units stay unassigned" with multiplier
+        mu >= 0: each unassigned unit costs mu less and the value gains mu * k. Valid when no
+        assignment places more than all but k units (`fewest_unassigned` certifies k)."""
         lam = np.maximum(np.asarray(lam, dtype=float), 0.0)
-        total = 0.0
+        k_cut, mu = (0, 0.0) if count_cut is None else (int(count_cut[0]), max(0.0, float(count_cut[1])))
+        total = mu * k_cut
         best_agent = np.full(len(self.item_group), -1, dtype=np.int64)
         for g, items in enumerate(self.group_items()):
             if len(items) == 0:
                 continue
             ag = self.fitting_agents(g, capacity)
-            u_cost = unassigned_cost[items].astype(float)
+            u_cost = unassigned_cost[items].astype(float) - mu
             if len(ag) == 0:
                 total += float((u_cost * multiplicity[items]).sum())
                 continue
@@ -146,11 +152,29 @@ class PairCatalogue:
             total += float((np.where(take, mn, u_cost) * multiplicity[items]).sum())
         return total - float((lam * capacity).sum()), best_agent
 
+    def fewest_unassigned(self, lam: np.ndarray, multiplicity: np.ndarray, capacity: np.ndarray) -> int:
+        """Units that every assignment leaves unassigned, certified by capacity multipliers
+        `lam` [R, m] of the LP that minimises the units left (`placement_plan`'s count LP):
+        its Lagrangian, each unit costing 1 unassigned and 0 placed, is a lower bound of that
+        count for any `lam` >= 0, and the count is whole, so its ceiling is one too. (The LP
+        leaves 281.53 at 50k: no assignment leaves fewer than 282.)"""
+        lam = np.maximum(np.asarray(lam, dtype=float), 0.0)
+        g_mult = np.bincount(self.item_group, weights=multiplicity, minlength=self.n_groups)
+        total = 0.0
+        for g in np.flatnonzero(g_mult > 0):
+            ag = self.fitting_agents(int(g), capacity)
+            price = (lam[:, ag] * self.group_usage[:, g][:, None]).sum(axis=0).min(initial=1.0)
+            total += g_mult[g] * min(1.0, float(price))
+        value = total - float((lam * capacity).sum())
+        return max(0, int(np.ceil(value - 1e-4)))
+
     def ascend(
         self, lam: np.ndarray, multiplicity: np.ndarray, unassigned_cost: np.ndarray, capacity: np.ndarray,
         iterations: int = 30, temperatures: tuple[float, ...] = (1.0, 0.25), time_limit: float | None = None,
-    ) -> np.ndarray:
-        """Capacity multipliers [R, m] that raise `lagrangian`, climbing from `lam`.
+        count_cut: tuple[int, float] | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """Capacity multipliers [R, m] that raise `lagrangian`, climbing from `lam`, and the
+        count cut's multiplier climbed with them (from `count_cut` = (k, mu); 0.0 without).
 
         The Lagrangian is concave but not smooth (each item takes the minimum of its options),
         which makes subgradient steps zigzag. Here each minimum is replaced by a soft minimum at
@@ -165,13 +189,22 @@ class PairCatalogue:
         t_end = None if time_limit is None else time.perf_counter() + time_limit
         R, m = capacity.shape
         cap = np.maximum(np.asarray(capacity, dtype=float), 0.0)
+        k_cut = 0 if count_cut is None else int(count_cut[0])
+        mu0 = 0.0 if count_cut is None else max(0.0, float(count_cut[1]))
+        cut = k_cut > 0
         blocks = []
+        lone = 0.0  # units with no fitting agent: always unassigned, each worth -mu in the value
         for g, items in enumerate(self.group_items()):
             ag = self.fitting_agents(g, cap)
             if len(items) and len(ag):
                 blocks.append((multiplicity[items].astype(float), unassigned_cost[items].astype(float), ag,
                                self.cost_matrix(items, ag).astype(float), self.group_usage[:, g].astype(float)))
-        best = {"value": -np.inf, "x": np.maximum(np.asarray(lam, dtype=float), 0.0).ravel()}
+            elif len(items):
+                lone += float(multiplicity[items].sum())
+        x0 = np.maximum(np.asarray(lam, dtype=float), 0.0).ravel()
+        if cut:
+            x0 = np.append(x0, mu0)
+        best = {"value": -np.inf, "x": x0}
 
         class _OutOfTime(Exception):
             pass
@@ -179,29 +212,36 @@ class PairCatalogue:
         def negative(x: np.ndarray, tau: float):
             if t_end is not None and time.perf_counter() > t_end:
                 raise _OutOfTime
-            lam_ = x.reshape(R, m)
-            value = -float((lam_ * cap).sum())
+            lam_ = x[: R * m].reshape(R, m)
+            mu = float(x[R * m]) if cut else 0.0
+            value = -float((lam_ * cap).sum()) + mu * (k_cut - lone)
             grad = -cap.copy()
+            g_mu = k_cut - lone
             for mult, u, ag, cost, use in blocks:
                 red = cost + (use @ lam_[:, ag])[None, :]
-                low = np.minimum(red.min(axis=1), u)
+                u_ = u - mu
+                low = np.minimum(red.min(axis=1), u_)
                 e = np.exp(-(red - low[:, None]) / tau)
-                total = e.sum(axis=1) + np.exp(-(u - low) / tau)
+                e_u = np.exp(-(u_ - low) / tau)
+                total = e.sum(axis=1) + e_u
                 value += float((mult * (low - tau * np.log(total))).sum())
                 grad[:, ag] += use[:, None] * (e * (mult / total)[:, None]).sum(axis=0)[None, :]  # agents of a group are distinct
+                g_mu -= float((mult * e_u / total).sum())
             if value > best["value"]:
                 best["value"], best["x"] = value, x.copy()
-            return -value, -grad.ravel()
+            g_all = grad.ravel() if not cut else np.append(grad.ravel(), g_mu)
+            return -value, -g_all
 
         for tau in temperatures:
             best["value"] = -np.inf  # values at different temperatures do not compare
             start = best["x"]
             try:
                 minimize(negative, start, args=(float(tau),), jac=True, method="L-BFGS-B",
-                         bounds=[(0.0, None)] * (R * m), options={"maxiter": int(iterations)})
+                         bounds=[(0.0, None)] * len(start), options={"maxiter": int(iterations)})
             except _OutOfTime:
                 break
-        return best["x"].reshape(R, m)
+        x = best["x"]
+        return x[: R * m].reshape(R, m), (float(x[R * m]) if cut else 0.0)
 
 
 @dataclass
@@ -219,6 +259,9 @@ class PlacementPlan:
     group_short: np.ndarray | None = None  # LP units unassigned per group
     gathered: dict | None = None  # what `consolidate` did: units placed, operations, batches
     passes: list | None = None  # per pass: cost (unassigned included), unassigned, seconds
+    cut_multiplier: float = 0.0  # with `multipliers`: the dual of "at least `fewest_units` unassigned"
+    fewest_units: int = 0  # units every assignment leaves unassigned (certified, see `PairCatalogue.fewest_unassigned`)
+    count_multipliers: np.ndarray | None = None  # [R, m] the count LP's capacity duals, which certify it
 
 
 def placement_plan(
@@ -238,6 +281,9 @@ def placement_plan(
     (`min_unassigned`, fractional). The mean costs are estimates, so the LP's value is no
     bound; `lp_value` is the Lagrangian over every eligible pair at the LP's capacity duals
     (`PairCatalogue.lagrangian`), which is one. Solved to optimality or None is returned.
+    Where units must stay unassigned, the same LP re-solved for the count alone gives duals
+    that certify the whole number every assignment leaves (`fewest_units`, the bound's
+    count cut).
     Rounding: `_round_quotas`, then `consolidate`. Quotas become concrete items by
     `_fill_by_type` (min-cost flows with the real pair costs).
 
@@ -304,6 +350,15 @@ def placement_plan(
     lam = lam.reshape(R, m)
     lp_value, _ = cat.lagrangian(lam, mult, unassigned_cost, np.maximum(capacity, 0))
     u_lp = vals[Y + S:]
+    # the fewest units any assignment leaves unassigned, whole: the LP that minimises the
+    # units left (the same rows, from this basis; 50k: no iteration, 0.03 s), certified by its
+    # duals. Its ceiling is a cut the bound may use (`PairCatalogue.lagrangian`)
+    fewest, count_lam = 0, None
+    if u_lp.sum() > 1e-6:
+        got_c = lp.solve(max(1.0, 0.1 * time_limit), cost=np.concatenate([np.zeros(Y + S), np.ones(G)]))
+        if got_c is not None:
+            count_lam = got_c[1].reshape(R, m)
+            fewest = cat.fewest_unassigned(count_lam, mult, np.maximum(capacity, 0))
 
     passes = []
     best = {}
@@ -338,9 +393,10 @@ def placement_plan(
         for g in np.flatnonzero(u_lp > 1e-6):
             critical[cat.agents_of(int(g))] = True
         got_p = _profile_lp(cat, mult, capacity, unassigned_cost, profile_table, vals, y_g, y_a, s_key, m,
-                            critical=critical, time_limit=max(1.0, time_limit - (t1 - t0)), width=profile_width)
+                            critical=critical, time_limit=max(1.0, time_limit - (t1 - t0)), width=profile_width,
+                            fewest=fewest)
         if got_p is not None:
-            profile_duals = None if got_p[1] is None else got_p[1].reshape(R, m)
+            profile_duals = got_p[1]
             t_int = time.perf_counter()
             integer_plan(got_p[0], cost, "profiles", t1)
             t2 = time.perf_counter()
@@ -372,31 +428,34 @@ def placement_plan(
         got2 = lp.solve(max(1.0, time_limit - elapsed), cost=cost2)
         if got2 is not None:
             integer_plan(got2[0], cost2, "re-priced", t1)
+    mu = 0.0
     if profile_duals is not None:
-        # the profile LP's duals: a better start for the bound when they give more
-        value, _ = cat.lagrangian(profile_duals, mult, unassigned_cost, np.maximum(capacity, 0))
+        # the profile LP's duals (with the count cut's): a better start for the bound when
+        # they give more
+        value, _ = cat.lagrangian(profile_duals[0], mult, unassigned_cost, np.maximum(capacity, 0),
+                                  count_cut=(fewest, profile_duals[1]))
         if value > lp_value:
-            lp_value, lam = value, profile_duals
+            lp_value, lam, mu = value, profile_duals[0], profile_duals[1]
     items_a, agents_a, qty_a = best["fill"]
     return PlacementPlan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
-        min_unassigned=float(u_lp.sum()), multipliers=lam, unassigned=int(mult.sum() - qty_a.sum()),
+        min_unassigned=float(u_lp.sum()), multipliers=lam, cut_multiplier=mu, unassigned=int(mult.sum() - qty_a.sum()),
         seconds=time.perf_counter() - t0, group_short=np.asarray(u_lp, dtype=float), gathered=best["gathered"],
-        passes=passes,
+        passes=passes, fewest_units=fewest, count_multipliers=count_lam,
     )
 
 
 def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unassigned_cost: np.ndarray,
                 table: int, vals: np.ndarray, y_g: np.ndarray, y_a: np.ndarray, s_key: np.ndarray, m: int,
-                critical: np.ndarray, time_limit: float,
-                width: int = 6) -> tuple[np.ndarray, np.ndarray | None] | None:
+                critical: np.ndarray, time_limit: float, width: int = 6,
+                fewest: int = 0) -> tuple[np.ndarray, tuple[np.ndarray, float] | None] | None:
     """The placement LP with each group split into *profiles* (its items with the same key in
     cost table `table`: at caseload scale their target sectors), a placement costing the
     mean pair cost of the profile's units there, so that the LP sees which clients suit which
     team. Returns (a point of the group LP: y per eligible group-agent pair, s per stay
-    column, u per group; the capacity duals [R*m] of the whole profile LP, None if it was not
-    solved in time), or None when no group splits or the plan's LP is not solved within
-    `time_limit`.
+    column, u per group; the duals of the whole profile LP: capacity [R, m] and the count
+    cut's, None if it was not solved in time), or None when no group splits or the plan's LP
+    is not solved within `time_limit`.
 
     Every eligible pair of every profile would be ~10x the group LP; each profile gets the
     `width` agents cheapest for it, its group's agents in the group LP's solution `vals` (so
@@ -406,7 +465,9 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     takes ~40 s):
 
     * the *whole* profile LP, for its capacity duals: a better start for the Lagrangian bound
-      than the group LP's (50k: 21 232 465 against 21 162 854 before the climb);
+      than the group LP's (50k: 21 232 465 against 21 162 854 before the climb). With
+      `fewest` > 0 it has the count cut as a row (at least that many units unassigned, which
+      every assignment obeys), whose dual starts the cut's multiplier;
     * the plan's LP, in which on every `critical` agent (eligible for a group the group LP
       leaves units of unassigned) each group keeps the group LP's total: the whole LP's own
       vertex rounds to one or two more clients left out than the group LP's (50k: 202-203
@@ -484,9 +545,13 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     bounds_held[np.flatnonzero(on_critical & (group_total[col_key] <= 1e-9)), 1] = 0.0
     keys, row = np.unique(col_key[kept], return_inverse=True)
     rows = sp.csr_matrix((np.ones(len(kept)), (row, kept)), shape=(len(keys), len(cost)))
+    a_cut, b_cut = a_ub, b_ub
+    if fewest > 0:  # -sum(u) <= -fewest
+        cut_row = sp.csr_matrix((np.full(P, -1.0), (np.zeros(P, dtype=np.int64), Yp + Sp + np.arange(P))), shape=(1, len(cost)))
+        a_cut, b_cut = sp.vstack([a_ub, cut_row]).tocsr(), np.append(b_ub, -float(fewest))
     lps = {"plan": _PlacementLP(cost, sp.vstack([a_eq, rows]).tocsr(), np.concatenate([b_eq, group_total[keys]]),
                                 a_ub, b_ub, bounds_held, interior=True),
-           "duals": _PlacementLP(cost, a_eq, b_eq, a_ub, b_ub, bounds, interior=True)}
+           "duals": _PlacementLP(cost, a_eq, b_eq, a_cut, b_cut, bounds, interior=True)}
     # both at once: HiGHS releases the GIL, and the plan has the machine's second core idle
     got = {}
     limit = max(1.0, time_limit - (time.perf_counter() - t0))
@@ -497,7 +562,10 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
         th.join()
     if got.get("plan") is None:
         return None
-    duals = got["duals"][1] if got.get("duals") is not None else None
+    duals = None
+    if got.get("duals") is not None:
+        d = got["duals"][1]
+        duals = (d[: len(b_ub)].reshape(capacity.shape), float(d[len(b_ub)]) if fewest > 0 else 0.0)
     x = got["plan"][0]
     out = np.zeros(Y + S + G)
     np.add.at(out, np.searchsorted(y_g * m + y_a, parent[c_g] * m + c_a), x[:Yp])

@@ -668,9 +668,11 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
         start = np.zeros(core.n_pairs, dtype=np.int64)
         pos = np.searchsorted(pair_item * max(1, n_co) + pair_agent, plan.items * max(1, n_co) + plan.agents)
         start[pos] = plan.quantity
-        core.start, core.multipliers = start, plan.multipliers
+        core.start, core.multipliers, core.cut_multiplier = start, plan.multipliers, plan.cut_multiplier
+        core.count_multipliers = plan.count_multipliers
         core.notes["placement"] = {
-            "min_unassigned_lp": round(plan.min_unassigned, 2), "plan_unassigned": plan.unassigned,
+            "min_unassigned_lp": round(plan.min_unassigned, 2), "fewest_unassigned": plan.fewest_units,
+            "plan_unassigned": plan.unassigned,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
             "gathered": plan.gathered, "passes": plan.passes,
         }

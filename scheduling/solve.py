@@ -644,27 +644,36 @@ def _trivial_bound(core: AssignmentCore) -> int:
 def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = None,
                ascent_iterations: int = 0, ascent_seconds: float | None = None) -> float:
     """Lower bound over every eligible pair of `core.catalogue` (not only the candidate
-    pairs): the best Lagrangian value among `multipliers` (None entries skipped), the
-    multipliers `PairCatalogue.ascend` climbs to from the best of them (`ascent_iterations`
-    per temperature, 0: no climb; `ascent_seconds` caps it in wall-clock runs) and the
-    placement LP's value, rounded up, plus the balance floor (`core.balance_floor`; both
-    drop the balance terms)."""
+    pairs): the best Lagrangian value among `multipliers` ((capacity multipliers, count cut
+    multiplier) pairs; None multipliers skipped), the multipliers `PairCatalogue.ascend`
+    climbs to from the best of them (`ascent_iterations` per temperature, 0: no climb;
+    `ascent_seconds` caps it in wall-clock runs) and the placement LP's value, rounded up,
+    plus the balance floor (`core.balance_floor`; both drop the balance terms).
+
+    With `core.count_multipliers` the Lagrangian has the count cut: every assignment leaves
+    at least k units unassigned, k the whole number those multipliers certify
+    (`PairCatalogue.fewest_unassigned`), while the LP leaves a fraction less (50k: 281.53,
+    so k = 282); the cut's multiplier climbs with the others."""
     cat = core.catalogue
     ucost = core.unassigned_cost if core.unassigned_cost is not None else np.full(core.n_items, _big_m(core), dtype=np.int64)
     best = float(core.notes.get("placement", {}).get("lp_value", -math.inf))
+    k_cut = 0
+    if core.count_multipliers is not None and core.unassigned_cost is not None:
+        k_cut = cat.fewest_unassigned(core.count_multipliers, core.multiplicity, core.capacity)
     best_lag, best_lam = -math.inf, None
-    for lam in [np.zeros((core.n_resources, core.n_agents)), *multipliers]:
+    for lam, mu in [(np.zeros((core.n_resources, core.n_agents)), 0.0), *multipliers]:
         if lam is None:
             continue
-        value, _ = cat.lagrangian(lam, core.multiplicity, ucost, core.capacity)
+        value, _ = cat.lagrangian(lam, core.multiplicity, ucost, core.capacity, count_cut=(k_cut, mu))
         if value > best_lag:
-            best_lag, best_lam = value, lam
+            best_lag, best_lam = value, (lam, mu)
     if ascent_iterations > 0 and best_lam is not None:
-        lam = cat.ascend(best_lam, core.multiplicity, ucost, core.capacity, iterations=ascent_iterations,
-                         time_limit=ascent_seconds)
-        value, _ = cat.lagrangian(lam, core.multiplicity, ucost, core.capacity)
+        lam, mu = cat.ascend(best_lam[0], core.multiplicity, ucost, core.capacity, iterations=ascent_iterations,
+                             time_limit=ascent_seconds, count_cut=(k_cut, best_lam[1]))
+        value, _ = cat.lagrangian(lam, core.multiplicity, ucost, core.capacity, count_cut=(k_cut, mu))
         core.notes.setdefault("bound", {}).update(
-            {"lagrangian_start": round(best_lag, 1), "lagrangian_climbed": round(value, 1)})
+            {"lagrangian_start": round(best_lag, 1), "lagrangian_climbed": round(value, 1), "count_cut": k_cut,
+             "count_cut_multiplier": round(mu, 1)})
         best_lag = max(best_lag, value)
     best = max(best, best_lag)
     if not math.isfinite(best):
@@ -687,7 +696,7 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
         pair_item=items, pair_agent=agents, pair_cost=cat.cost(items, agents),
         usage=cat.group_usage[:, cat.item_group[items]],
         move_mask=cat.move(items, agents) if core.move_mask is not None else None,
-        incumbent=None, start=None, catalogue=None, multipliers=None, notes={})
+        incumbent=None, start=None, catalogue=None, multipliers=None, count_multipliers=None, notes={})
     key = items * m + agents
     cand = core.pair_item * m + core.pair_agent
     pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
@@ -845,7 +854,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
     if core.catalogue is not None:
         # the pairs are candidates: only a bound over every eligible pair is a bound
         t_full = time.perf_counter()
-        bound = full_bound(core, [lam_lag if lp is None else None, lp.multipliers if lp is not None else None, core.multipliers],
+        bound = full_bound(core, [(lam_lag if lp is None else None, 0.0), (lp.multipliers if lp is not None else None, 0.0),
+                                  (core.multipliers, core.cut_multiplier)],
                            upper=upper, ascent_iterations=options.ascent_iterations,
                            ascent_seconds=None if options.deterministic else options.ascent_share * options.time_limit)
         if (lp is not None and not lp_without_balance and np.isfinite(lp.bound)

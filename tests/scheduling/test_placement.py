@@ -237,7 +237,7 @@ def test_ascend_raises_the_lagrangian_bound_and_keeps_it_valid(tiny):
     core, cat = problem.core, problem.catalogue
     zero = np.zeros((core.n_resources, core.n_agents))
     start, _ = cat.lagrangian(zero, core.multiplicity, core.unassigned_cost, core.capacity)
-    lam = cat.ascend(zero, core.multiplicity, core.unassigned_cost, core.capacity, iterations=50)
+    lam, _ = cat.ascend(zero, core.multiplicity, core.unassigned_cost, core.capacity, iterations=50)
     climbed, _ = cat.lagrangian(lam, core.multiplicity, core.unassigned_cost, core.capacity)
     best = solve_core(core, SolveOptions(time_limit=5, deterministic=True, work_budget=2))
     assert best.evaluation.unassigned == 2
@@ -403,3 +403,37 @@ def test_profile_pass_keeps_the_group_plan_where_capacity_is_short():
     assert at.get((1, 1)) == 3 and at.get((0, 2)) == 3  # tech clients to tech, care clients to the integrated team
     assert [p["kind"] for p in profiled.passes] == ["profiles"] and grouped.passes[0]["kind"] == "groups"
     assert profiled.passes[0]["cost"] == 100_000 + 3 * 15 < grouped.passes[0]["cost"] == 100_000 + 6 * 15
+
+
+def test_count_cut_is_certified_and_lifts_the_bound_to_the_optimum():
+    """Three units of 2 points, one coach with 5: the LP places 2.5, so every assignment
+    leaves at least 0.5 unassigned, and being whole, at least 1 (1000). The Lagrangian of
+    the capacities alone reaches only 500 (the LP's half unit); with the count cut "at least
+    1 unassigned" dualised it reaches 1000, in `full_bound` as well."""
+    from scheduling.core import AssignmentCore
+    from scheduling.solve import full_bound
+
+    cat = _catalogue([2], [[0]], cost=[[0]])
+    mult, capacity, ucost = np.array([3]), np.array([[5], [10]]), np.array([1000])
+    plan = placement_plan(cat, mult, capacity, ucost)
+    assert abs(plan.min_unassigned - 0.5) < 1e-6 and plan.unassigned == 1
+    assert plan.fewest_units == 1
+    assert cat.fewest_unassigned(plan.count_multipliers, mult, capacity) == 1
+    assert cat.fewest_unassigned(np.zeros((2, 1)), mult, capacity) == 0  # other prices certify less, never more
+    zero = np.zeros((2, 1))
+    best_plain = max(cat.lagrangian(np.array([[lam], [0.0]]), mult, ucost, capacity)[0] for lam in range(0, 1001, 10))
+    assert best_plain == 500
+    assert cat.lagrangian(zero, mult, ucost, capacity, count_cut=(1, 1000.0))[0] == 1000
+    lam, mu = cat.ascend(zero, mult, ucost, capacity, iterations=80, count_cut=(1, 0.0))
+    climbed = cat.lagrangian(lam, mult, ucost, capacity, count_cut=(1, mu))[0]
+    assert 900 < climbed <= 1000 and mu > 0
+
+    items, agents = cat.fitting_pairs(capacity)
+    core = AssignmentCore(multiplicity=mult, pair_item=items, pair_agent=agents, pair_cost=cat.cost(items, agents),
+                          usage=cat.group_usage[:, cat.item_group[items]], capacity=capacity,
+                          resource_names=("points", "clients"), unassigned_cost=ucost, catalogue=cat)
+    without = full_bound(core, [(zero, 0.0)], ascent_iterations=80)
+    core.count_multipliers = plan.count_multipliers
+    with_cut = full_bound(core, [(zero, 0.0)], ascent_iterations=80)
+    assert without <= 500 < 900 < with_cut <= 1000
+    assert core.notes["bound"]["count_cut"] == 1
