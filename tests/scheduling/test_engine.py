@@ -93,6 +93,27 @@ def test_column_generation_cut_short_keeps_a_valid_bound():
         assert restricted > full.bound + 1e-6  # two columns per job miss the optimum: a real correction
 
 
+def test_column_generation_cut_short_keeps_its_best_round():
+    """Each round's corrected value is a valid bound, and a later round can correct to less
+    (here 5 758.33 after two rounds, 5 754.67 after three): the bound is the best round's,
+    so more rounds never report less, and it stays below the fully priced LP."""
+    rng = np.random.default_rng(5)
+    n, m = 12, 4
+    items, agents = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    cost, pts, cap = rng.integers(0, 60, size=n * m), rng.integers(1, 4, size=n), rng.integers(4, 9, size=m)
+    core = AssignmentCore(
+        multiplicity=rng.integers(1, 3, size=n), pair_item=items, pair_agent=agents, pair_cost=cost,
+        usage=np.vstack([pts[items], np.ones(n * m, dtype=np.int64)]), capacity=np.vstack([cap, np.full(m, 8)]),
+        resource_names=("points", "clients"), unassigned_cost=np.full(n, 500),
+        balance=Balance(resource=0, denominator=cap, team=np.array([0, 0, 1, 1]), w_max=4, w_spread=2, w_team_spread=2))
+    order = np.lexsort((core.pair_cost, core.pair_item))
+    cand = order[np.arange(core.n_pairs) - core.item_start[core.pair_item[order]] < 1]  # each item's cheapest pair
+    full = solve_lp(core)
+    bounds = [solve_lp(core, candidates=cand, max_rounds=k).bound for k in (1, 2, 3)]
+    assert bounds[0] < bounds[1] <= bounds[2] <= full.bound + 1e-6
+    assert abs(bounds[2] - 5758.33) < 0.01
+
+
 def test_lp_with_a_coach_outside_the_balance_that_still_holds_clients():
     """An absent coach (no balance denominator) may still hold fixed clients (intake keeps
     them where they are): the LP must not read their load as a balance row it can never meet."""

@@ -353,6 +353,11 @@ def test_intake_bound_is_the_lp_over_every_eligible_pair(tiny):
     assert lagrangian.bound < priced.bound <= exact.objective
     # fully priced, it is at least the whole model's LP (more where a unit fits no coach's room)
     assert priced.bound >= solve_lp(whole).integer_bound
+    # in a wall-clock run the climb gives its time to pricing that LP: no climb, the LP's bound
+    fresh = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=pruned)).core
+    clock = solve_core(fresh, SolveOptions(time_limit=3, deterministic=False))
+    assert "lagrangian_climbed" not in fresh.notes["bound"] and fresh.notes["bound"]["lp_all_pairs_columns"] > 0
+    assert lagrangian.bound < clock.bound <= exact.objective
 
 
 def _profiles_catalogue(short: bool):
