@@ -87,7 +87,7 @@ class SolveOptions:
     #: after it, the share of the time left that the LNS (every worker) gets before CP-SAT whole
     mip_polish_lns: float = 0.5
     #: deterministic mode: up to this many pairs the branch-and-cut runs first, in this process,
-    #: limited to `mip_nodes` nodes (`mip_exact_seconds` is a safety net only)
+    #: limited to `mip_nodes` nodes (`mip_exact_seconds`, or the time left if less, is a safety net only)
     mip_exact_pairs: int = 5_000
     mip_nodes: int = 200
     mip_exact_seconds: float = 30.0
@@ -888,9 +888,10 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
     if options.deterministic and options.direct_pairs < core.n_pairs <= options.mip_exact_pairs and not done():
         # small cores: HiGHS's branch-and-cut first, limited in nodes (deterministic); it
         # often proves the optimum in a few seconds where the search leaves a client more
-        # unassigned. Its time limit is a safety net only (the figures say when it fired)
+        # unassigned. Its time limit is a safety net only (the figures say when it fired),
+        # and never past the solve's own
         cb(0.05, 1.0, "branch-and-cut (HiGHS)")
-        got = solve_mip(original, time_limit=options.mip_exact_seconds, node_limit=options.mip_nodes)
+        got = solve_mip(original, time_limit=min(options.mip_exact_seconds, max(1.0, left())), node_limit=options.mip_nodes)
         x, ev, bound = _take_mip(core, x, ev, bound, got, result, t0)
         result.lp_seconds += got.seconds
 

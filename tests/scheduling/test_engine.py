@@ -141,6 +141,26 @@ def test_lns_path_gives_verified_solution_above_bound():
     assert res.gap < 0.05
 
 
+def test_deterministic_branch_and_cut_never_runs_past_the_solve_limit(monkeypatch):
+    """Small cores in deterministic mode get HiGHS's branch-and-cut first, node-limited, with
+    a time limit as a safety net: never more than the solve's own time left (a 6 s residual
+    of the 20k placement plan used to run 30 s in it)."""
+    import scheduling.solve as solve_mod
+
+    limits = []
+    real = solve_mod.solve_mip
+
+    def recording(core, time_limit, node_limit=None):
+        limits.append(time_limit)
+        return real(core, time_limit=time_limit, node_limit=node_limit)
+
+    monkeypatch.setattr(solve_mod, "solve_mip", recording)
+    core = gap_core(_random_gap(8, 80, seed=1))
+    res = solve_core(core, SolveOptions(time_limit=3, deterministic=True, direct_pairs=100))
+    assert len(limits) == 1 and limits[0] <= 3
+    assert res.evaluation.feasible
+
+
 def test_lns_sub_problems_are_exactly_one_once_everything_is_placed(monkeypatch):
     # a mandatory assignment (pure GAP): once the search holds a solution that places every
     # job, its sub-problems come from the mandatory core, so CP-SAT sees exactly-one rows and
