@@ -89,6 +89,29 @@ def test_figures_match_the_assignment(tiny):
     assert again.moves == p.moves and again.after == p.after
 
 
+def test_conflict_search_gets_a_tenth_of_the_time_limit(tiny, monkeypatch):
+    """The explanation runs after the solve, so its conflict search is kept short: a tenth
+    of the time limit, at least 1 s and at most 10 s (a 5k region's search found nothing in
+    10 s, while small conflicts take well under a second)."""
+    import scheduling.explain as explain_mod
+
+    limits = []
+    real = explain_mod.explain
+
+    def recording(problem, time_limit=10.0):
+        limits.append(time_limit)
+        return real(problem, time_limit=time_limit)
+
+    monkeypatch.setattr(explain_mod, "explain", recording)
+    coaches = [tiny.coach("Y", specs=("bijstand", "youth"), cap=4), tiny.coach("W", specs=("bijstand",), cap=50)]
+    clients = [tiny.client(f"y{i}", benefit="bijstand", age="18-26", rung=3, complexity=1) for i in range(3)]
+    region = tiny.make_region(coaches, clients)
+    for limit in (5, 30, 200):
+        p = run_optimisation(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=limit))
+        assert p.explanation["conflicts"]["status"] == "infeasible"
+    assert limits == [1.0, 3.0, 10.0]
+
+
 def test_infeasible_case_is_explained(tiny):
     # three youth bijstand clients of 2.1 points (6.3 points), one youth coach with 4 points
     coaches = [tiny.coach("Y", specs=("bijstand", "youth"), cap=4), tiny.coach("W", specs=("bijstand",), cap=50)]
