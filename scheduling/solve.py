@@ -857,9 +857,9 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         whole_lp = (lp is not None and not lp_without_balance and np.isfinite(lp.bound)
                     and core.catalogue.n_fitting_pairs(core.capacity) <= options.price_max_pairs)
         # in wall-clock runs the climb gives way to the LP over every pair when that follows:
-        # the LP is at least the climb's best, and pricing it is what the time buys (intake of
-        # 500 at 50k: the climb 8 057 -> 8 057 in ~0.25 s; the LP 18 272 after one round of
-        # pricing, 20 295 after two)
+        # fully priced, the LP is at least the climb's best, and pricing it is what the time
+        # buys (intake of 500 at 50k: the climb 8 057 -> 8 057 in ~0.25 s; the LP, cut short,
+        # 18 272 after one round of pricing, 20 295 after two)
         climb = options.deterministic or not whole_lp
         bound = full_bound(core, [(lam_lag if lp is None else None, 0.0), (lp.multipliers if lp is not None else None, 0.0),
                                   (core.multipliers, core.cut_multiplier)],
