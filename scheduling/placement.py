@@ -855,7 +855,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     if not (left > 0).any():
         return Q, stats
     types, t_of = np.unique(p, return_inverse=True)
-    one_hot = np.zeros((len(types), G), dtype=np.int32)
+    one_hot = np.zeros((len(types), G), dtype=np.float32)  # float: the products below go to BLAS
     one_hot[t_of, np.arange(G)] = 1
     diff = types[:, None] - types[None, :]
 
@@ -883,8 +883,8 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             return []
         h_t, k_t = np.unique(t_of[on_c]), np.unique(t_of[elig_c])
         # a unit of type t on c may go to donor b / a unit of type t on b may come to c
-        out_ok = (one_hot[np.ix_(h_t, np.flatnonzero(on_c))] @ eligible[np.ix_(on_c, donors)].astype(np.int32)) > 0
-        in_ok = (one_hot[np.ix_(k_t, np.flatnonzero(elig_c))] @ (Q[np.ix_(elig_c, donors)] > 0).astype(np.int32)) > 0
+        out_ok = (one_hot[np.ix_(h_t, np.flatnonzero(on_c))] @ eligible[np.ix_(on_c, donors)].astype(np.float32)) > 0
+        in_ok = (one_hot[np.ix_(k_t, np.flatnonzero(elig_c))] @ (Q[np.ix_(elig_c, donors)] > 0).astype(np.float32)) > 0
         d = diff[np.ix_(h_t, k_t)][:, :, None]
         ok = out_ok[:, None, :] & in_ok[None, :, :] & (d > 0) & (d <= room[donors][None, None, :])
         gain = np.where(ok, np.minimum(d, need), 0).reshape(-1, len(donors))
@@ -893,11 +893,15 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             best = gain.argmax(axis=0)
             cand = [(int(gain[best[j], j]), int(h_t[best[j] // len(k_t)]), int(k_t[best[j] % len(k_t)]), int(donors[j]))
                     for j in np.flatnonzero(gain[best, np.arange(len(donors))] > 0)]
-        for b in donors[seats[donors] >= 1]:
-            hs = np.flatnonzero(on_c & eligible[:, b] & (p <= room[b]))
-            if len(hs):
-                h = int(hs[p[hs].argmax()])
-                cand.append((int(min(p[h], need)), -1 - h, -1, int(b)))  # a whole move
+        # whole moves: per donor with a seat, the heaviest unit on c that may go there and fits
+        seated = donors[seats[donors] >= 1]
+        if len(seated) and on_c.any():
+            rows = np.flatnonzero(on_c)
+            fits = eligible[np.ix_(rows, seated)] & (p[rows][:, None] <= room[seated][None, :])
+            heaviest = np.where(fits, p[rows][:, None], -1).argmax(axis=0)  # the first of the heaviest
+            for j in np.flatnonzero(fits.any(axis=0)):
+                h = int(rows[heaviest[j]])
+                cand.append((int(min(p[h], need)), -1 - h, -1, int(seated[j])))  # a whole move
         cand.sort(key=lambda z: (-z[0], z[3]))
         ops, got = [], 0
         used = set()
