@@ -32,6 +32,13 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def _count_cut(count_cut: tuple[int, float] | None) -> tuple[int, float]:
+    """(k, mu) of a count cut, mu >= 0; (0, 0.0) when there is none or k is 0 (no cut)."""
+    if count_cut is None or int(count_cut[0]) <= 0:
+        return 0, 0.0
+    return int(count_cut[0]), max(0.0, float(count_cut[1]))
+
+
 @dataclass
 class PairCatalogue:
     """All eligible pairs of a caseload problem, by eligibility group, costs on demand.
@@ -132,7 +139,7 @@ class PairCatalogue:
         mu >= 0: each unassigned unit costs mu less and the value gains mu * k. Valid when no
         assignment places more than all but k units (`fewest_unassigned` certifies k)."""
         lam = np.maximum(np.asarray(lam, dtype=float), 0.0)
-        k_cut, mu = (0, 0.0) if count_cut is None else (int(count_cut[0]), max(0.0, float(count_cut[1])))
+        k_cut, mu = _count_cut(count_cut)
         total = mu * k_cut
         best_agent = np.full(len(self.item_group), -1, dtype=np.int64)
         for g, items in enumerate(self.group_items()):
@@ -189,8 +196,7 @@ class PairCatalogue:
         t_end = None if time_limit is None else time.perf_counter() + time_limit
         R, m = capacity.shape
         cap = np.maximum(np.asarray(capacity, dtype=float), 0.0)
-        k_cut = 0 if count_cut is None else int(count_cut[0])
-        mu0 = 0.0 if count_cut is None else max(0.0, float(count_cut[1]))
+        k_cut, mu0 = _count_cut(count_cut)
         cut = k_cut > 0
         blocks = []
         lone = 0.0  # units with no fitting agent: always unassigned, each worth -mu in the value
