@@ -674,7 +674,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
             "min_unassigned_lp": round(plan.min_unassigned, 2), "fewest_unassigned": plan.fewest_units,
             "plan_unassigned": plan.unassigned,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
-            "gathered": plan.gathered, "passes": plan.passes,
+            "gathered": plan.gathered, "passes": plan.passes, "exchanged": plan.exchanged,
         }
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,

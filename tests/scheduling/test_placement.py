@@ -263,8 +263,9 @@ def test_second_pass_prices_placements_at_what_the_filling_paid():
     mult = np.array([1, 2, 1, 1], dtype=np.int64)
     capacity = np.array([[2, 6, 5], [2, 2, 3]], dtype=np.int64)
     ucost = np.full(4, 1000, dtype=np.int64)
-    once = placement_plan(cat, mult, capacity, ucost, refine=False)
-    twice = placement_plan(cat, mult, capacity, ucost, refine=True)
+    # the passes alone (the exchange after them would find 30 by itself: a moves to coach 2)
+    once = placement_plan(cat, mult, capacity, ucost, refine=False, improve=False)
+    twice = placement_plan(cat, mult, capacity, ucost, refine=True, improve=False)
     assert [p["cost"] for p in once.passes] == [70]
     assert [p["cost"] for p in twice.passes] == [70, 30]
     for plan, want in ((once, 70), (twice, 30)):
@@ -386,8 +387,8 @@ def _profiles_catalogue(short: bool):
 
 def test_profile_pass_prices_each_target_sector_where_the_group_mean_cannot():
     cat, mult, capacity, ucost = _profiles_catalogue(short=False)
-    grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5)
-    profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0)
+    grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5, improve=False)
+    profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0, improve=False)
     cost = lambda plan: int((cat.cost(plan.items, plan.agents) * plan.quantity).sum())  # noqa: E731
     assert grouped.unassigned == profiled.unassigned == 0
     assert cost(grouped) == 90 and [p["kind"] for p in grouped.passes] == ["groups", "re-priced"]
@@ -400,8 +401,8 @@ def test_profile_pass_keeps_the_group_plan_where_capacity_is_short():
     the group LP's total there (2 of the care-only group, none of the other), so no more
     clients are left out; the 6 others go by target sector to the tech and integrated teams."""
     cat, mult, capacity, ucost = _profiles_catalogue(short=True)
-    grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5)
-    profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0)
+    grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5, improve=False)
+    profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0, improve=False)
     assert abs(profiled.min_unassigned - 1.0) < 1e-6 and grouped.unassigned == profiled.unassigned == 1
     at = {(i, a): q for i, a, q in zip(profiled.items.tolist(), profiled.agents.tolist(), profiled.quantity.tolist())}
     assert at.get((2, 0)) == 2 and not any(a == 0 and i != 2 for i, a in at)  # the care team as the group plan had it
@@ -467,3 +468,130 @@ def test_deterministic_search_after_a_placement_plan_gets_a_quarter(tiny, monkey
     proposal = run_optimisation(region, "full", opts)
     assert seen == [(False, 8.0), (True, 2.0)]
     assert proposal.after["summary"]["unassigned"] == 0
+
+
+def _triples(fill) -> dict:
+    return {(int(i), int(a)): int(q) for i, a, q in zip(*fill)}
+
+
+def _loads(cat, fill, m):
+    items, agents, qty = fill
+    used = np.zeros((cat.group_usage.shape[0], m), dtype=np.int64)
+    np.add.at(used, (slice(None), agents), cat.group_usage[:, cat.item_group[items]] * qty)
+    return used
+
+
+def test_exchange_swaps_units_of_different_points_between_full_coaches():
+    """A (5 points) sits on coach 0 (40 there, 0 on coach 1), B (4 points) on coach 1 (40
+    there, 0 on coach 0); C (5) fits only coach 0, D (5) only coach 1. Coach 0 is full (10
+    of 10) and coach 1 has 1 point free (9 of 10): neither A nor B can move alone, but they
+    can trade places (coach 0 then holds 9, coach 1 10): 80 -> 0."""
+    from scheduling.placement import _plan_cost, exchange
+
+    cost = [[40, 0], [0, 40], [0, 0], [0, 0]]
+    cat = _catalogue([5, 4, 5, 5], [[0, 1], [0, 1], [0], [1]], cost=cost)
+    mult, ucost = np.ones(4, dtype=np.int64), np.full(4, 100_000)
+    capacity = np.array([[10, 10], [5, 5]])
+    fill = (np.array([0, 2, 1, 3]), np.array([0, 0, 1, 1]), np.ones(4, dtype=np.int64))
+    assert _plan_cost(cat, *fill, mult, ucost) == 80
+    new, stats = exchange(cat, fill, mult, capacity, ucost)
+    assert _triples(new) == {(0, 1): 1, (2, 0): 1, (1, 0): 1, (3, 1): 1}
+    assert stats["swaps"] == 1 and stats["moves"] == 0 and stats["gain"] == 80
+    assert (_loads(cat, new, 2) <= capacity).all()
+    # one point less on coach 1 and the swap no longer fits: nothing changes
+    same, stats = exchange(cat, fill, mult, np.array([[10, 9], [5, 5]]), ucost)
+    assert _triples(same) == _triples(fill) and stats["gain"] == 0
+
+
+def test_exchange_moves_into_room_and_places_a_unit_left_out():
+    """P (2 points) sits on coach 0 at 30 and costs 0 on coach 1, which has room: it moves.
+    Q (3 points, coach 1 only) was left out although coach 1 has room for it too: placed."""
+    from scheduling.placement import exchange
+
+    cat = _catalogue([2, 3], [[0, 1], [1]], cost=[[30, 0], [0, 0]])
+    mult, ucost = np.ones(2, dtype=np.int64), np.full(2, 100_000)
+    new, stats = exchange(cat, (np.array([0]), np.array([0]), np.array([1])), mult, np.array([[5, 5], [3, 3]]), ucost)
+    assert _triples(new) == {(0, 1): 1, (1, 1): 1}
+    assert stats["moves"] == 2 and stats["gain"] == 100_000 + 30
+
+
+def test_exchange_chain_sends_the_displaced_unit_to_a_coach_with_room():
+    """A (3 points) on coach 0 costs 50 there and 0 on coach 1, which is full with B (3
+    points, 0 there). B may not go to coach 0, so no swap; it may go to coach 2 (room) at 10.
+    The chain A -> 1, B -> 2 saves 40; nothing else does."""
+    from scheduling.placement import exchange
+
+    cat = _catalogue([3, 3], [[0, 1], [1, 2]], cost=[[50, 0, 0], [0, 0, 10]])
+    mult, ucost = np.ones(2, dtype=np.int64), np.full(2, 100_000)
+    capacity = np.array([[3, 3, 6], [2, 1, 2]])
+    fill = (np.array([0, 1]), np.array([0, 1]), np.array([1, 1]))
+    new, stats = exchange(cat, fill, mult, capacity, ucost)
+    assert _triples(new) == {(0, 1): 1, (1, 2): 1}
+    assert stats["chains"] == 1 and stats["gain"] == 40
+    assert (_loads(cat, new, 3) <= capacity).all()
+
+
+def test_exchange_lets_a_unit_left_out_take_the_place_of_a_dearer_one():
+    """Coach 0 has room for one of P and L (3 points each, one client). P holds it at 50, L
+    was left out and would cost 0 there: they trade (one left out either way)."""
+    from scheduling.placement import exchange
+
+    cat = _catalogue([3, 3], [[0], [0]], cost=[[50], [0]])
+    mult, ucost = np.ones(2, dtype=np.int64), np.full(2, 100_000)
+    new, stats = exchange(cat, (np.array([0]), np.array([0]), np.array([1])), mult, np.array([[3], [1]]), ucost)
+    assert _triples(new) == {(1, 0): 1}
+    assert stats["swaps"] == 1 and stats["gain"] == 50
+
+
+def test_exchange_keeps_every_capacity_and_eligibility_and_never_costs_more():
+    """Random instances (points of nearly the same size, coaches nearly full, classes with
+    several units): the exchange keeps each unit on an eligible coach, every capacity and
+    every multiplicity, never raises the cost (usually lowers it) and gives the same result
+    twice."""
+    from scheduling.placement import _fill_by_type, _plan_cost, exchange
+
+    lowered = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        G, m = 12, 6
+        agents = [np.sort(rng.choice(m, size=int(rng.integers(2, m + 1)), replace=False)) for _ in range(G)]
+        points = rng.choice([97, 100, 103, 150, 152], size=G)
+        cost = rng.integers(0, 60, size=(G, m))
+        cat = _catalogue(points, agents, cost=cost)
+        mult = rng.integers(1, 5, size=G).astype(np.int64)
+        ucost = np.full(G, 100_000)
+        capacity = np.vstack([rng.integers(300, 700, size=m), rng.integers(3, 7, size=m)])
+        # a feasible start: each group's units on its coaches in turn, while they fit
+        quota = np.zeros((G, m), dtype=np.int64)
+        used = np.zeros((2, m), dtype=np.int64)
+        for g in range(G):
+            for _ in range(int(mult[g])):
+                for a in agents[g]:
+                    if used[0, a] + points[g] <= capacity[0, a] and used[1, a] + 1 <= capacity[1, a]:
+                        quota[g, a] += 1
+                        used[:, a] += [points[g], 1]
+                        break
+        fill = _fill_by_type(cat, quota, mult, ucost)
+        before = _plan_cost(cat, *fill, mult, ucost)
+        new, stats = exchange(cat, fill, mult, capacity, ucost)
+        after = _plan_cost(cat, *new, mult, ucost)
+        assert after <= before and before - after == stats["gain"]
+        lowered += after < before
+        assert (_loads(cat, new, m) <= capacity).all()
+        assert (np.bincount(new[0], weights=new[2], minlength=G) <= mult).all()
+        assert all(a in agents[i] for i, a in zip(new[0], new[1]))
+        again, _ = exchange(cat, fill, mult, capacity, ucost)
+        assert _triples(again) == _triples(new)
+    assert lowered >= 4
+
+
+def test_placement_plan_ends_with_the_exchange():
+    """The group plan of the profiles case puts all six clients on the integrated team (90);
+    the exchange moves each to its own sector team, where there is room (0), and says so."""
+    cat, mult, capacity, ucost = _profiles_catalogue(short=False)
+    plain = placement_plan(cat, mult, capacity, ucost, time_limit=5, improve=False)
+    plan = placement_plan(cat, mult, capacity, ucost, time_limit=5)
+    cost = lambda p: int((cat.cost(p.items, p.agents) * p.quantity).sum())  # noqa: E731
+    assert cost(plain) == 90 and plain.exchanged is None
+    assert cost(plan) == 0 and plan.unassigned == 0
+    assert plan.exchanged["gain"] == 90 and plan.exchanged["cost"] == 0 and plan.exchanged["moves"] == 6
