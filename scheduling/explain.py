@@ -206,15 +206,12 @@ def conflict_groups(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
     built = build_cpsat(explain_core, assumptions=True, exclusions={g: np.array(v) for g, v in exclusions.items()})
     lits = list(built.groups.values())
     built.model.add_assumptions(lits)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.random_seed = int(opts.seed)
+    solver = _conflict_solver(time_limit, int(opts.seed), opts.deterministic)
     status = solver.solve(built.model)
     if status == cp_model.INFEASIBLE:
         idx = set(solver.sufficient_assumptions_for_infeasibility())
         core_names = [g for g, lit in built.groups.items() if lit.index in idx]
-        core_names = _minimise(built, core_names, time_limit, int(opts.seed))
+        core_names = _minimise(built, core_names, time_limit, int(opts.seed), opts.deterministic)
         names = sorted(g for g in core_names if g != "assign_all") or core_names
         return {
             "status": "infeasible",
@@ -226,7 +223,21 @@ def conflict_groups(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
     return {"status": "unknown", "groups": [], "text": [f"conflict search stopped without an answer ({solver.status_name(status)})"]}
 
 
-def _minimise(built, names: list[str], time_limit: float, seed: int) -> list[str]:
+def _conflict_solver(time_limit: float, seed: int, deterministic: bool) -> cp_model.CpSolver:
+    """One worker; deterministic runs are limited in CP-SAT's deterministic time (the same
+    answer every run), with twice the time limit in seconds as a safety net."""
+    s = cp_model.CpSolver()
+    s.parameters.num_workers = 1
+    s.parameters.random_seed = seed
+    if deterministic:
+        s.parameters.max_deterministic_time = time_limit
+        s.parameters.max_time_in_seconds = 2 * time_limit
+    else:
+        s.parameters.max_time_in_seconds = time_limit
+    return s
+
+
+def _minimise(built, names: list[str], time_limit: float, seed: int, deterministic: bool = False) -> list[str]:
     """Deletion filter: drop each group in turn and keep it dropped when the rest is still
     infeasible, so the answer is a minimal conflicting set (every group named matters)."""
     keep = list(names)
@@ -236,10 +247,7 @@ def _minimise(built, names: list[str], time_limit: float, seed: int) -> list[str
         trial = [k for k in keep if k != g]
         built.model.clear_assumptions()
         built.model.add_assumptions([built.groups[k] for k in trial])
-        s = cp_model.CpSolver()
-        s.parameters.num_workers = 1
-        s.parameters.max_time_in_seconds = max(0.5, time_limit / 4)
-        s.parameters.random_seed = seed
+        s = _conflict_solver(max(0.5, time_limit / 4), seed, deterministic)
         if s.solve(built.model) == cp_model.INFEASIBLE:
             keep = trial
     return keep

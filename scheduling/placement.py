@@ -380,7 +380,8 @@ def placement_plan(
     def integer_plan(vals, cost, kind, t_start, seed=seed):
         # integer quotas: keep the LP's whole units, less one on every split column, and solve
         # what is left (a few hundred units on the capacity the LP split) with the engine
-        budget = float(np.clip(time_limit - (time.perf_counter() - t0), 0.5, 3.0))
+        # deterministic runs: a budget that does not depend on the clock
+        budget = float(np.clip(0.5 * time_limit if deterministic else time_limit - (time.perf_counter() - t0), 0.5, 3.0))
         yq, sq = _round_quotas(cat, vals[:Y], vals[Y: Y + S], y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity,
                                time_limit=budget, deterministic=deterministic, seed=seed)
         # gather the room integer packing leaves scattered, so that more units fit

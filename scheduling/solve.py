@@ -278,7 +278,7 @@ def greedy_start(core: AssignmentCore, lp: LPResult | None, x0: np.ndarray | Non
 
 
 def repair_unplaced(
-    core: AssignmentCore, x: np.ndarray, time_limit: float = 5.0, max_rounds: int = 30, depth: int = 2,
+    core: AssignmentCore, x: np.ndarray, time_limit: float | None = 5.0, max_rounds: int = 30, depth: int = 2,
     multi: bool = False,
 ) -> np.ndarray:
     """Place unplaced units directly or by ejection chains (augmenting paths), respecting every
@@ -295,9 +295,10 @@ def repair_unplaced(
     in rounds: each round precomputes, per item, its three cheapest fitting pairs (vectorised
     over all pairs);
     within the round every step re-checks the current free capacity, so the result stays
-    feasible. Rounds repeat while units get placed."""
+    feasible. Rounds repeat while units get placed. `time_limit` None: no clock (deterministic
+    runs; `max_rounds` bounds the work)."""
     x = np.asarray(x, dtype=np.int64).copy()
-    t_end = time.perf_counter() + time_limit
+    t_end = math.inf if time_limit is None else time.perf_counter() + time_limit
     usage, pa, cost = core.usage, core.pair_agent, core.pair_cost
     starts = core.item_start
     moves_left = None
@@ -788,7 +789,9 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
     lam_lag = None
     lp_without_balance = False
     if core.n_pairs <= options.lp_max_pairs:
-        lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, 0.4 * options.time_limit))
+        # deterministic runs: the time limits of the LPs are safety nets (a path must not
+        # depend on whether an LP finished in time)
+        lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, (1.0 if options.deterministic else 0.4) * options.time_limit))
         lp_seconds = lp.seconds
         if np.isfinite(lp.bound):
             bound = lp.integer_bound
@@ -796,7 +799,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         # beyond the full LP's size, but everyone can be placed: the LP without the balance rows
         # (a transportation-like LP, seconds at 600k pairs when capacity suffices; when it does
         # not, it is degenerate and slow, and the placement plan is the start instead)
-        lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, 0.3 * options.time_limit))
+        lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, (1.0 if options.deterministic else 0.3) * options.time_limit))
         lp_seconds = lp.seconds
         if not np.isfinite(lp.bound):
             lp = None
@@ -812,8 +815,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         """`x`, or better: with the units it leaves over placed by the ejection repair."""
         if not _unassigned(core, x).any():
             return x
-        x_rep = repair_unplaced(core, x, time_limit=min(2.0, max(0.2, 0.05 * options.time_limit)), depth=2 if small else 1,
-                                multi=scale)
+        x_rep = repair_unplaced(core, x, time_limit=None if options.deterministic else min(2.0, max(0.2, 0.05 * options.time_limit)),
+                                depth=2 if small else 1, multi=scale)
         ev_rep = evaluate(core, x_rep)
         return x_rep if ev_rep.objective < evaluate(core, x).objective and _admissible(core, ev_rep) else x
 
@@ -844,7 +847,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
     if lp is None:
         t_lag = time.perf_counter()
         cb(0.05, 1.0, "Lagrangian bound")
-        lag, lam_lag = lagrangian_bound(core, float(evaluate(core, x).objective), time_limit=max(1.0, 0.12 * options.time_limit),
+        lag, lam_lag = lagrangian_bound(core, float(evaluate(core, x).objective),
+                                        time_limit=math.inf if options.deterministic else max(1.0, 0.12 * options.time_limit),
                                         multipliers=core.multipliers)
         lp_seconds = time.perf_counter() - t_lag
         if math.isfinite(lag):
@@ -905,7 +909,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         # the pure GAP (benchmark instances) always gets the hand-over: on a quiet machine CP-SAT
         # whole does better on the large OR-Library instances than the LNS alone
         polish = core.n_pairs <= options.polish_pairs or pricing.is_pure_gap(original) or beside is not None
-        lns_deadline = deadline - (1 - options.lns_share) * options.time_limit if polish else deadline
+        # deterministic runs split the work budget instead (below); the clock is a safety net
+        lns_deadline = deadline - (1 - options.lns_share) * options.time_limit if polish and not options.deterministic else deadline
         budget = options.work_budget
         if polish and options.deterministic and budget is not None:
             options = _replace(options, work_budget=budget * options.lns_share)
@@ -1024,8 +1029,8 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0, mandatory=No
         it += 1
         if it % 25 == 0 and ev.unassigned:
             # the search keeps opening room: try the ejection repair again, briefly
-            x2 = repair_unplaced(core, x, time_limit=min(0.3, max(0.01, deadline - time.perf_counter())), max_rounds=1, depth=1,
-                                 multi=core.n_pairs > options.lp_max_pairs)
+            x2 = repair_unplaced(core, x, time_limit=None if options.deterministic else min(0.3, max(0.01, deadline - time.perf_counter())),
+                                 max_rounds=1, depth=1, multi=core.n_pairs > options.lp_max_pairs)
             ev2 = evaluate(core, x2)
             if _admissible(core, ev2) and ev2.objective < ev.objective:
                 x, ev = x2, ev2

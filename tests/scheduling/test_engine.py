@@ -405,3 +405,57 @@ def test_a_failing_price_and_dive_is_reported_not_raised(monkeypatch):
                       gap_core(_random_gap(20, 100, seed=1)))
     assert got.x is None and got.status == "failed: no room for the master"
     assert not math.isfinite(got.bound)
+
+
+def test_deterministic_runs_read_no_clock_for_their_path(monkeypatch):
+    """Deterministic: the same seed and input give the same result on any machine, so no step
+    may stop on the clock. The LNS runs to its share of the work budget (its clock limit is
+    the solve's own safety net, not the 35 % split of wall-clock runs: at 50k the plan's
+    residual search stopped after 5 or 7 neighbourhoods by the clock, and the plan then left
+    201 or 202 clients unassigned); the ejection repair and the Lagrangian bound get no time
+    limit; the LPs get the whole limit as a safety net."""
+    import scheduling.solve as solve_mod
+
+    seen: dict[str, list] = {"lns": [], "repair": [], "lagrangian": [], "lp": []}
+    real_lns, real_repair, real_lag, real_lp = solve_mod._lns, solve_mod.repair_unplaced, solve_mod.lagrangian_bound, solve_mod.solve_lp
+
+    def lns(core, x, ev, bound, lp, options, deadline, *a, **k):
+        seen["lns"].append(deadline - time_zero[0])
+        return real_lns(core, x, ev, bound, lp, options, deadline, *a, **k)
+
+    def repair(core, x, time_limit=5.0, **k):
+        seen["repair"].append(time_limit)
+        return real_repair(core, x, time_limit=time_limit, **k)
+
+    def lag(core, upper, time_limit=5.0, **k):
+        seen["lagrangian"].append(time_limit)
+        return real_lag(core, upper, time_limit=time_limit, **k)
+
+    def lp(core, candidates=None, time_limit=None, **k):
+        seen["lp"].append(time_limit)
+        return real_lp(core, candidates=candidates, time_limit=time_limit, **k)
+
+    time_zero = [0.0]
+    real_clock = solve_mod.time.perf_counter
+    monkeypatch.setattr(solve_mod, "_lns", lns)
+    monkeypatch.setattr(solve_mod, "repair_unplaced", repair)
+    monkeypatch.setattr(solve_mod, "lagrangian_bound", lag)
+    monkeypatch.setattr(solve_mod, "solve_lp", lp)
+    core = gap_core(_random_gap(10, 100, seed=4, tight=0.9))  # short: units left over
+    # beyond the LP's size where not everyone fits (as the placement LP says at scale): the
+    # Lagrangian path; then the LP path
+    short = core.with_changes(notes={"placement": {"min_unassigned_lp": 1.0}})
+    results = []
+    for c, lp_max in ((short, 0), (core, 200_000)):
+        opts = SolveOptions(time_limit=20, seed=9, deterministic=True, work_budget=0.4, direct_pairs=0,
+                            mip_exact_pairs=0, lp_max_pairs=lp_max)
+        time_zero[0] = real_clock()
+        results.append(solve_core(c, opts))
+    assert len(seen["lns"]) == 2 and all(d > 0.9 * 20 for d in seen["lns"])  # not 0.35 x 20
+    assert seen["repair"] and all(t is None for t in seen["repair"])
+    assert seen["lagrangian"] == [math.inf]
+    assert seen["lp"] == [20]
+    again = solve_core(short.with_changes(notes={"placement": {"min_unassigned_lp": 1.0}}),
+                       SolveOptions(time_limit=20, seed=9, deterministic=True, work_budget=0.4, direct_pairs=0,
+                                    mip_exact_pairs=0, lp_max_pairs=0))
+    assert np.array_equal(again.x, results[0].x) and again.objective == results[0].objective and again.bound == results[0].bound

@@ -4,6 +4,8 @@ search works on candidate pairs (`scheduling.placement`)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from scheduling import ScheduleConfig, ScheduleOptions, run_optimisation
@@ -595,3 +597,42 @@ def test_placement_plan_ends_with_the_exchange():
     assert cost(plain) == 90 and plain.exchanged is None
     assert cost(plan) == 0 and plan.unassigned == 0
     assert plan.exchanged["gain"] == 90 and plan.exchanged["cost"] == 0 and plan.exchanged["moves"] == 6
+
+
+def test_deterministic_plan_budgets_do_not_read_the_clock(monkeypatch):
+    """Deterministic plans: the residual search of the rounding gets a budget from the time
+    limit alone, not from the time left (a slow machine would otherwise get another plan).
+    Here the clock jumps 30 s after the plan starts: wall-clock runs give the residual the
+    floor of 0.5 s, deterministic runs 2.5 s (half the limit) either way."""
+    import types
+
+    import scheduling.placement as placement_mod
+
+    seen = []
+    real_round = placement_mod._round_quotas
+
+    def recording(*args, time_limit, **kwargs):
+        seen.append(time_limit)
+        return real_round(*args, time_limit=time_limit, **kwargs)
+
+    calls = [0]
+
+    def clock():
+        calls[0] += 1
+        return time.perf_counter() + (30.0 if calls[0] > 1 else 0.0)
+
+    monkeypatch.setattr(placement_mod, "_round_quotas", recording)
+    monkeypatch.setattr(placement_mod, "time", types.SimpleNamespace(perf_counter=clock))
+    cat, mult, capacity, ucost = _profiles_catalogue(short=True)
+    for deterministic in (True, False):
+        calls[0] = 0
+        placement_plan(cat, mult, capacity, ucost, time_limit=5, deterministic=deterministic, improve=False)
+    assert seen[0] == 2.5 and seen[-1] == 0.5
+
+
+def test_conflict_search_is_limited_in_deterministic_time_in_deterministic_runs():
+    from scheduling.explain import _conflict_solver
+
+    det, wall = _conflict_solver(2.0, 1, True), _conflict_solver(2.0, 1, False)
+    assert det.parameters.max_deterministic_time == 2.0 and det.parameters.max_time_in_seconds == 4.0
+    assert wall.parameters.max_time_in_seconds == 2.0 and wall.parameters.num_workers == 1
