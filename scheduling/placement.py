@@ -269,7 +269,7 @@ class PlacementPlan:
     cut_multiplier: float = 0.0  # with `multipliers`: the dual of "at least `fewest_units` unassigned"
     fewest_units: int = 0  # units every assignment leaves unassigned (certified, see `PairCatalogue.fewest_unassigned`)
     count_multipliers: np.ndarray | None = None  # [R, m] the count LP's capacity duals, which certify it
-    exchanged: dict | None = None  # what `exchange` did: moves, swaps, gain, rounds, seconds
+    exchanged: dict | None = None  # what `exchange` did: moves, swaps, chains, gain, rounds, seconds, cost after
 
 
 def placement_plan(
@@ -1098,7 +1098,6 @@ def exchange(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray]
         key = type_of[cat.item_group[u_item]] * M + u_agent
         order = np.argsort(key, kind="stable")
         u_item[:], u_agent[:] = u_item[order], u_agent[order]
-        u_type = type_of[cat.item_group[u_item]]
         own = cost[u_item, u_agent]
         gain = cost[u_item]
         np.subtract(own[:, None], gain, out=gain)  # [n, M]: what moving each unit to each agent saves
