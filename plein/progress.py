@@ -46,3 +46,15 @@ def console_progress(description: str = "working"):
             bar.update(task, completed=done, total=max(total, 1e-9), description=message or description)
 
         yield callback
+
+
+def part(progress: ProgressCallback | None, start: float, end: float) -> ProgressCallback:
+    """A callback for one stage of longer work: its fractions map onto [start, end] of
+    `progress`'s whole (so that a bar does not restart at each stage)."""
+    cb = progress or no_progress
+
+    def callback(done: float, total: float, message: str = "") -> None:
+        frac = min(1.0, max(0.0, done / total)) if total > 0 else 1.0
+        cb(start + (end - start) * frac, 1.0, message)
+
+    return callback

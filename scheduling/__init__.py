@@ -61,11 +61,17 @@ def run_optimisation(
     if options.time_limit <= 0:
         raise ValueError(f"time_limit must be positive (got {options.time_limit})")
 
-    def solve(m: str, share: float):
+    def solve(m: str, share: float, lo: float, hi: float):
+        """Build and solve in mode `m` with `share` of the time limit; progress on [lo, hi]."""
         import time
 
+        from plein.progress import part
+
         t0 = time.perf_counter()
-        problem = build_problem(region, m, options)
+        # at regional scale building includes the placement plan (its time limit is 0.75 of
+        # the limit); progress spans building and solving as one bar
+        built_at = lo + 0.75 * (hi - lo)
+        problem = build_problem(region, m, options, progress=part(progress, lo, built_at))
         limit = options.time_limit * share
         if not options.deterministic:
             # the time limit covers building the problem (at regional scale the placement
@@ -91,12 +97,13 @@ def run_optimisation(
             ascent_share=0.5 if problem.plan is not None else SolveOptions.ascent_share,
         )
 
-        return problem, solve_core(problem.core, sopts, progress)
+        at = built_at if problem.plan is not None else lo
+        return problem, solve_core(problem.core, sopts, part(progress, at, hi))
 
-    problem, result = solve(mode, 1.0 if mode != "what_if" else 0.5)
+    problem, result = solve(mode, 1.0, 0.0, 1.0) if mode != "what_if" else solve(mode, 0.5, 0.0, 0.5)
     escalated = False
     if mode == "what_if" and result.evaluation.unassigned > 0:
-        wide, wide_result = solve("full", 0.5)
+        wide, wide_result = solve("full", 0.5, 0.5, 1.0)
         if wide_result.evaluation.unassigned < result.evaluation.unassigned:
             problem, result, escalated = wide, wide_result, True
             problem.mode = "what_if"

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from plein.progress import ProgressCallback, no_progress
+
 
 def _count_cut(count_cut: tuple[int, float] | None) -> tuple[int, float]:
     """(k, mu) of a count cut, mu >= 0; (0, 0.0) when there is none or k is 0 (no cut)."""
@@ -276,6 +278,7 @@ def placement_plan(
     cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray, unassigned_cost: np.ndarray,
     time_limit: float = 10.0, deterministic: bool = True, seed: int = 0, refine: bool = True,
     profile_table: int | None = None, profile_width: int = 6, exchange_share: float = 0.15, improve: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> PlacementPlan | None:
     """Place as many units as the capacities allow over every eligible pair, keeping as many
     units with their current agent as possible, and return an integer plan.
@@ -312,9 +315,16 @@ def placement_plan(
     there, which is what that placement really costs; the plan of lower cost is kept, made
     in wall-clock runs when 0.75 of the first pass's time is left. Measured at 50k
     (2026-12-03): -13 000 and -15 000 in two runs of three, the third's second plan left
-    one more unassigned and was dropped; 12.5 s. After a profile plan it made things worse."""
+    one more unassigned and was dropped; 12.5 s. After a profile plan it made things worse.
+
+    `progress` hears each stage, as the share of `time_limit` used when it starts."""
 
     t0 = time.perf_counter()
+    cb = progress or no_progress
+
+    def stage(message: str) -> None:
+        cb(min(0.99, (time.perf_counter() - t0) / max(time_limit, 1e-9)), 1.0, message)
+
     R, m = capacity.shape
     G = cat.n_groups
     h = float(cat.handover)
@@ -353,6 +363,7 @@ def placement_plan(
     bounds[:, 1] = np.inf
     bounds[Y: Y + S, 1] = s_ub
     lp = _PlacementLP(cost, a_eq, g_mult, a_ub, b_ub, bounds)
+    stage(f"placement plan: LP over every eligible pair ({G} eligibility groups x {m} coaches)")
     got = lp.solve(max(1.0, time_limit))
     if got is None:
         return None  # not solved to optimality within the limit: no plan, no bound from it
@@ -382,6 +393,7 @@ def placement_plan(
         # what is left (a few hundred units on the capacity the LP split) with the engine
         # deterministic runs: a budget that does not depend on the clock
         budget = float(np.clip(0.5 * time_limit if deterministic else time_limit - (time.perf_counter() - t0), 0.5, 3.0))
+        stage(f"placement plan: rounding ({kind})")
         yq, sq = _round_quotas(cat, vals[:Y], vals[Y: Y + S], y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity,
                                time_limit=budget, deterministic=deterministic, seed=seed)
         # gather the room integer packing leaves scattered, so that more units fit
@@ -404,6 +416,7 @@ def placement_plan(
         # cost there; on the critical agents (eligible for a group the LP leaves units of
         # unassigned) each group keeps the group LP's total, so that as many are placed
         t1 = time.perf_counter()
+        stage("placement plan: LP by target sector")
         critical = np.zeros(m, dtype=bool)
         for g in np.flatnonzero(u_lp > 1e-6):
             critical[cat.agents_of(int(g))] = True
@@ -455,10 +468,12 @@ def placement_plan(
     if improve:
         # last: moves, swaps and chains over every eligible pair lower the cost of the plan kept
         left = time_limit - (time.perf_counter() - t0)
+        stage("placement plan: moves, swaps and chains")
         fill, exchanged = exchange(cat, fill, mult, capacity, unassigned_cost,
                                    time_limit=None if deterministic else max(exchange_share * time_limit, left))
         exchanged["cost"] = _plan_cost(cat, *fill, mult, unassigned_cost)
     items_a, agents_a, qty_a = fill
+    cb(1.0, 1.0, "placement plan: done")
     return PlacementPlan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
         min_unassigned=float(u_lp.sum()), multipliers=lam, cut_multiplier=mu, unassigned=int(mult.sum() - qty_a.sum()),

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from plein.domain import ClientStatus, TeamKind, haversine_km
+from plein.progress import ProgressCallback
 from plein.region import Region
 from scheduling.config import ScheduleConfig
 from scheduling.core import AssignmentCore, Balance
@@ -308,8 +309,10 @@ def _sector_cost(targets: tuple[str, ...], team_kind: str | None, team_sectors: 
     return 0 if team_sectors.intersection(targets) else cfg.weights.sector_mismatch
 
 
-def build_problem(region: Region, mode: str, options: ScheduleOptions) -> CaseloadProblem:
-    """Build the caseload problem; raises ValueError naming any inconsistent input."""
+def build_problem(region: Region, mode: str, options: ScheduleOptions,
+                  progress: ProgressCallback | None = None) -> CaseloadProblem:
+    """Build the caseload problem; raises ValueError naming any inconsistent input. At
+    regional scale building includes the placement plan, whose stages `progress` hears."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     cfg = options.config
@@ -588,7 +591,8 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions) -> Caselo
                              np.maximum(max_clients - fixed_count, 0)])
         plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
                               time_limit=max(1.0, 0.75 * options.time_limit), deterministic=options.deterministic,
-                              seed=options.seed, profile_table=0)  # profiles: the clients' target sectors
+                              seed=options.seed, profile_table=0,  # profiles: the clients' target sectors
+                              progress=progress)
         if plan is not None and len(plan.items):
             # room is judged in the plan's state, where the search starts
             plan_pts = np.bincount(plan.agents, weights=plan.quantity * cls_pts[plan.items], minlength=n_co) / POINT_SCALE

@@ -636,3 +636,31 @@ def test_conflict_search_is_limited_in_deterministic_time_in_deterministic_runs(
     det, wall = _conflict_solver(2.0, 1, True), _conflict_solver(2.0, 1, False)
     assert det.parameters.max_deterministic_time == 2.0 and det.parameters.max_time_in_seconds == 4.0
     assert wall.parameters.max_time_in_seconds == 2.0 and wall.parameters.num_workers == 1
+
+
+def test_progress_covers_the_placement_plan_and_the_search_on_one_bar(tiny, monkeypatch):
+    """At regional scale the placement plan is half the run or more: its stages report
+    progress, and building and solving share one bar that never goes back."""
+    import scheduling.problem as problem_mod
+
+    from plein.progress import part
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    heard = []
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    run_optimisation(_wide_region(tiny), "full", opts, progress=lambda d, t, msg: heard.append((d / t, msg)))
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] == 1.0
+    plan = [f for f, msg in heard if msg.startswith("placement plan")]
+    assert any("LP over every eligible pair" in msg for _, msg in heard)
+    assert any("rounding" in msg for _, msg in heard)
+    assert any("moves, swaps and chains" in msg for _, msg in heard)
+    assert plan and max(plan) <= 0.75  # the plan's share of the bar; the search follows
+    assert any(f >= 0.75 and not msg.startswith("placement plan") for f, msg in heard)
+    # `part` maps a stage's own fractions onto its span of the whole
+    got = []
+    cb = part(lambda d, t, msg: got.append(d / t), 0.5, 0.75)
+    cb(0, 4, "a")
+    cb(2, 4, "b")
+    cb(9, 4, "c")  # beyond the stage's total: clipped to its end
+    assert got == [0.5, 0.625, 0.75]
