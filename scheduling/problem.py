@@ -25,7 +25,8 @@ import datetime as dt
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ from plein.progress import ProgressCallback
 from plein.region import Region
 from scheduling.config import ScheduleConfig
 from scheduling.core import AssignmentCore, Balance
-from scheduling.placement import PairCatalogue, PlacementPlan, placement_plan
+from scheduling.placement import PairCatalogue, PlacementPlan, filling_cost, placement_plan
 
 MODES = ("full", "intake", "what_if")
 #: candidate pairs from which the placement plan over every eligible pair is computed; below
@@ -313,6 +314,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
                   progress: ProgressCallback | None = None) -> CaseloadProblem:
     """Build the caseload problem; raises ValueError naming any inconsistent input. At
     regional scale building includes the placement plan, whose stages `progress` hears."""
+    t_build = time.perf_counter()
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     cfg = options.config
@@ -624,75 +626,121 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         rows = np.broadcast_to(cls_arr[:, None], cand.shape)
         item_l.append(rows[keep])
         agent_l.append(cand[keep])
-    if plan is not None and len(plan.items):
-        item_l.append(plan.items)
-        agent_l.append(plan.agents)
-    pair_item = np.concatenate(item_l) if item_l else np.zeros(0, dtype=np.int64)
-    pair_agent = np.concatenate(agent_l) if agent_l else np.zeros(0, dtype=np.int64)
-    if pruned:
-        uniq = np.unique(pair_item * max(1, n_co) + pair_agent)
-        pair_item, pair_agent = uniq // max(1, n_co), uniq % max(1, n_co)
-    order = np.lexsort((pair_agent, pair_item))
-    pair_item, pair_agent = pair_item[order], pair_agent[order]
-    pr = rep[pair_item] if len(pair_item) else np.zeros(0, dtype=np.int64)
-    cur_p = current[pr]
-    voluntary = (cur_p >= 0) & ~forced_current[pr] & (pair_agent != cur_p)
-    # what-if: only what must move moves, so a voluntary handover there outweighs any balance gain
-    handover = np.where(voluntary, h_cost, 0).astype(np.int64)
-    sector = sector_tab[cls_target[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
-    km = loc_km[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0)
-    travel = travel_tab[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
-    language = lang_tab[cls_lang[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
-    cost = handover + sector + travel + language
     mult = np.array([len(m) for m in class_members], dtype=np.int64)
-    usage = np.vstack([cls_pts[pair_item], np.ones(len(pair_item), dtype=np.int64)]) if len(pair_item) else np.zeros((2, 0), dtype=np.int64)
     cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
     capacity = np.vstack([np.maximum(cap_int - fixed_points, 0), np.maximum(max_clients - fixed_count, 0)])
     denominator = np.where(available & (cap_int > 0), cap_int, 0)
     max_h = options.max_handovers if options.max_handovers is not None else cfg.max_handovers
-    core = AssignmentCore(
-        multiplicity=mult,
-        pair_item=pair_item,
-        pair_agent=pair_agent,
-        pair_cost=cost,
-        usage=usage,
-        capacity=capacity,
-        resource_names=("points", "clients"),
-        unassigned_cost=np.full(n_cls, w.unassigned, dtype=np.int64),
-        balance=Balance(resource=0, denominator=denominator, team=team_idx, w_max=w.balance_max,
-                        w_spread=w.balance_spread, w_team_spread=w.team_spread),
-        base_load=fixed_points,
-        move_mask=voluntary,
-        max_moves=max_h,
-        incumbent=_incumbent(pair_item, pair_agent, current[rep] if n_cls else np.zeros(0, dtype=np.int64), forced_current[rep] if n_cls else np.zeros(0, dtype=bool), mult),
-        name=f"caseload/{mode}",
-        catalogue=catalogue if pruned else None,
-    )
-    if plan is not None and len(plan.items):
-        start = np.zeros(core.n_pairs, dtype=np.int64)
-        pos = np.searchsorted(pair_item * max(1, n_co) + pair_agent, plan.items * max(1, n_co) + plan.agents)
-        start[pos] = plan.quantity
-        core.start, core.multipliers, core.cut_multiplier = start, plan.multipliers, plan.cut_multiplier
-        core.count_multipliers = plan.count_multipliers
-        core.notes["placement"] = {
+
+    def make_core(fills: list[tuple]) -> tuple[AssignmentCore, dict, np.ndarray]:
+        """The core over the candidate pairs and the pairs of `fills` ((items, agents,
+        quantities) each; the first is the start), its cost parts per pair and distances."""
+        il, al = list(item_l), list(agent_l)
+        for f in fills:
+            il.append(f[0])
+            al.append(f[1])
+        pair_item = np.concatenate(il) if il else np.zeros(0, dtype=np.int64)
+        pair_agent = np.concatenate(al) if al else np.zeros(0, dtype=np.int64)
+        if pruned:
+            uniq = np.unique(pair_item * max(1, n_co) + pair_agent)
+            pair_item, pair_agent = uniq // max(1, n_co), uniq % max(1, n_co)
+        order = np.lexsort((pair_agent, pair_item))
+        pair_item, pair_agent = pair_item[order], pair_agent[order]
+        pr = rep[pair_item] if len(pair_item) else np.zeros(0, dtype=np.int64)
+        cur_p = current[pr]
+        voluntary = (cur_p >= 0) & ~forced_current[pr] & (pair_agent != cur_p)
+        # what-if: only what must move moves, so a voluntary handover there outweighs any balance gain
+        handover = np.where(voluntary, h_cost, 0).astype(np.int64)
+        sector = sector_tab[cls_target[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
+        km = loc_km[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0)
+        travel = travel_tab[cls_loc[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
+        language = lang_tab[cls_lang[pair_item], pair_agent] if len(pair_item) else np.zeros(0, dtype=np.int64)
+        usage = np.vstack([cls_pts[pair_item], np.ones(len(pair_item), dtype=np.int64)]) if len(pair_item) else np.zeros((2, 0), dtype=np.int64)
+        core = AssignmentCore(
+            multiplicity=mult,
+            pair_item=pair_item,
+            pair_agent=pair_agent,
+            pair_cost=handover + sector + travel + language,
+            usage=usage,
+            capacity=capacity,
+            resource_names=("points", "clients"),
+            unassigned_cost=np.full(n_cls, w.unassigned, dtype=np.int64),
+            balance=Balance(resource=0, denominator=denominator, team=team_idx, w_max=w.balance_max,
+                            w_spread=w.balance_spread, w_team_spread=w.team_spread),
+            base_load=fixed_points,
+            move_mask=voluntary,
+            max_moves=max_h,
+            incumbent=_incumbent(pair_item, pair_agent, current[rep] if n_cls else np.zeros(0, dtype=np.int64), forced_current[rep] if n_cls else np.zeros(0, dtype=bool), mult),
+            name=f"caseload/{mode}",
+            catalogue=catalogue if pruned else None,
+        )
+        if fills:
+            start = np.zeros(core.n_pairs, dtype=np.int64)
+            start[np.searchsorted(pair_item * max(1, n_co) + pair_agent, fills[0][0] * max(1, n_co) + fills[0][1])] = fills[0][2]
+            core.start = start
+        return core, {"handover": handover, "sector": sector, "travel": travel, "language": language}, km
+
+    plan_fill = (plan.items, plan.agents, plan.quantity) if plan is not None and len(plan.items) else None
+    core, parts, km = make_core([plan_fill] if plan_fill is not None else [])
+    if plan_fill is not None:
+        notes = {
             "min_unassigned_lp": round(plan.min_unassigned, 2), "fewest_unassigned": plan.fewest_units,
             "plan_unassigned": plan.unassigned,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
             "gathered": plan.gathered, "passes": plan.passes, "exchanged": plan.exchanged,
         }
+        from scheduling.solve import SolveOptions, lp_start
+
+        if plan.min_unassigned < 0.5 and mode == "full" and core.n_pairs > SolveOptions.lp_max_pairs:
+            # everyone fits: the LP over the candidate pairs (each class priced at its own
+            # costs, with the coaches that have room) rounded and made whole, when it costs
+            # less than the plan (`solve.lp_start`); its pairs join the candidates and its LP
+            # goes to the solve, which solves this LP (without the balance rows) beyond
+            # `lp_max_pairs` and would otherwise solve it again
+
+            limit = None if options.deterministic else max(1.0, 0.85 * options.time_limit - (time.perf_counter() - t_build))
+            if progress is not None:
+                progress(1.0, 1.0, "start from the LP over the candidate pairs (everyone fits)")
+            got = lp_start(core, time_limit=limit, safety=options.time_limit)
+            if got is not None:
+                lp, fill, figures = got
+                ucost = core.unassigned_cost
+                figures["plan_cost"] = int(filling_cost(catalogue, *plan_fill, mult, ucost))
+                figures["cost"] = int(filling_cost(catalogue, *fill, mult, ucost))
+                figures["kept"] = figures["cost"] < figures["plan_cost"]
+                notes["candidate_lp"] = figures
+                if figures["kept"]:
+                    old_keys = core.pair_item * max(1, n_co) + core.pair_agent
+                    core, parts, km = make_core([fill, plan_fill])
+                    new_keys = core.pair_item * max(1, n_co) + core.pair_agent
+                    lp = _reindex_lp(lp, old_keys, new_keys)
+                core.lp = lp
+        core.multipliers, core.cut_multiplier = plan.multipliers, plan.cut_multiplier
+        core.count_multipliers = plan.count_multipliers
+        core.notes["placement"] = notes
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,
         available=available, unavailable_reason=unavailable_reason, cap_points=cap_points, max_clients=max_clients,
         clients=cl, client_points=points, current=current, movable=movable, client_class=client_class,
         class_members=class_members, core=core,
-        parts={"handover": handover, "sector": sector, "travel": travel, "language": language},
-        pair_km=km, eligible_count=eligible_count, forced_current=forced_current,
+        parts=parts, pair_km=km, eligible_count=eligible_count, forced_current=forced_current,
         fixed_points=fixed_points, fixed_count=fixed_count, need=need, why_ineligible=why_ineligible,
         coach_attrs={"specs": coach_specs, "munis": coach_munis, "langs": coach_langs, "lat": coach_lat, "lon": coach_lon,
                      "team_kind": team_kind, "team_secs": team_secs},
         client_lat=lat, client_lon=lon, client_targets=targets,
         fingerprint=caseload_fingerprint(region), catalogue=catalogue, plan=plan,
     )
+
+
+def _reindex_lp(lp, old_keys: np.ndarray, new_keys: np.ndarray):
+    """An LP result over pairs `old_keys` carried to the pairs `new_keys` (a superset; both
+    sorted): the new pairs at 0, their reduced cost the largest there is (never preferred)."""
+    pos = np.searchsorted(new_keys, old_keys)
+    x = np.zeros(len(new_keys))
+    x[pos] = lp.x
+    rc = np.full(len(new_keys), float(lp.reduced_cost.max(initial=0.0)))
+    rc[pos] = lp.reduced_cost
+    return replace(lp, x=x, reduced_cost=rc)
 
 
 def _incumbent(pair_item, pair_agent, cls_current, cls_forced, mult) -> np.ndarray:

@@ -42,6 +42,7 @@ from scheduling import pricing
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
 from scheduling.lp import LPResult, MIPResult, lagrangian_bound, solve_lp, solve_mip
 from scheduling.model import build_cpsat
+from scheduling.placement import complete
 
 #: pairs up to which the whole problem goes to CP-SAT directly
 DIRECT_PAIRS = 400
@@ -275,6 +276,39 @@ def greedy_start(core: AssignmentCore, lp: LPResult | None, x0: np.ndarray | Non
                 moves_left -= fit
         remaining[j] = need
     return x
+
+
+def lp_start(core: AssignmentCore, time_limit: float | None = None, safety: float = math.inf) -> tuple[LPResult, tuple, dict] | None:
+    """A start from the LP over the candidate pairs without the balance rows, for where
+    everyone fits (the placement LP leaves no unit out) and the pairs are candidates
+    (`core.catalogue`): the LP rounded (`greedy_start`), the units it leaves over placed by
+    the ejection repair, then made whole over every eligible pair (`placement.complete`:
+    gathering, the slots filled by type, the exchange).
+
+    Where everyone fits only just (50k, `--seed 3`, 2026-12-05): the LP 686 454 in 8 s, its
+    rounding leaves 71 clients over, the repair 33 (697 004 without them), gathering places
+    them (710 977) and the exchange ends at 705 814, against 712 149 for the placement plan
+    (whose LP prices each target sector's clients at their mean cost per coach). `time_limit`
+    None: no clock (deterministic runs: the LP's limit is `safety`, which should not fire);
+    else the LP gets the limit and the rest what is left. Returns the LP, the filling (items, agents, quantities over the catalogue's items, which
+    are the core's) and figures, or None when the LP is not solved."""
+    t0 = time.perf_counter()
+    lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, time_limit if time_limit is not None else safety))
+    if not np.isfinite(lp.bound):
+        return None
+    x = greedy_start(core, lp)
+    rounded_over = int(_unassigned(core, x).sum())
+    if rounded_over:
+        rest = None if time_limit is None else min(2.0, max(0.2, time_limit - (time.perf_counter() - t0)))
+        x = repair_unplaced(core, x, time_limit=rest, depth=1, multi=True)
+    on = x > 0
+    fill = (core.pair_item[on], core.pair_agent[on], x[on])
+    rest = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+    fill, done = complete(core.catalogue, fill, core.multiplicity, core.capacity, core.unassigned_cost, time_limit=rest)
+    figures = {"lp": round(lp.bound, 1), "lp_seconds": round(lp.seconds, 2), "rounding_left_over": rounded_over,
+               "repair_left_over": int(_unassigned(core, x).sum()), **done,
+               "seconds": round(time.perf_counter() - t0, 2)}
+    return lp, fill, figures
 
 
 def repair_unplaced(
@@ -799,8 +833,9 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         # beyond the full LP's size, but everyone can be placed: the LP without the balance rows
         # (a transportation-like LP, seconds at 600k pairs when capacity suffices; when it does
         # not, it is degenerate and slow, and the placement plan is the start instead)
-        lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, (1.0 if options.deterministic else 0.3) * options.time_limit))
-        lp_seconds = lp.seconds
+        lp = core.lp if core.lp is not None else solve_lp(
+            core.with_changes(balance=None), time_limit=max(1.0, (1.0 if options.deterministic else 0.3) * options.time_limit))
+        lp_seconds = lp.seconds if core.lp is None else 0.0  # solved while building: counted there
         if not np.isfinite(lp.bound):
             lp = None
         else:

@@ -11,7 +11,7 @@ import numpy as np
 from scheduling import ScheduleConfig, ScheduleOptions, run_optimisation
 from scheduling.core import agent_loads
 from scheduling.explain import capacity_checks
-from scheduling.placement import PairCatalogue, consolidate, placement_plan, shortfall
+from scheduling.placement import PairCatalogue, consolidate, filling_cost, placement_plan, shortfall
 from scheduling.lp import solve_lp
 from scheduling.problem import build_problem
 
@@ -488,14 +488,14 @@ def test_exchange_swaps_units_of_different_points_between_full_coaches():
     there, 0 on coach 0); C (5) fits only coach 0, D (5) only coach 1. Coach 0 is full (10
     of 10) and coach 1 has 1 point free (9 of 10): neither A nor B can move alone, but they
     can trade places (coach 0 then holds 9, coach 1 10): 80 -> 0."""
-    from scheduling.placement import _plan_cost, exchange
+    from scheduling.placement import filling_cost, exchange
 
     cost = [[40, 0], [0, 40], [0, 0], [0, 0]]
     cat = _catalogue([5, 4, 5, 5], [[0, 1], [0, 1], [0], [1]], cost=cost)
     mult, ucost = np.ones(4, dtype=np.int64), np.full(4, 100_000)
     capacity = np.array([[10, 10], [5, 5]])
     fill = (np.array([0, 2, 1, 3]), np.array([0, 0, 1, 1]), np.ones(4, dtype=np.int64))
-    assert _plan_cost(cat, *fill, mult, ucost) == 80
+    assert filling_cost(cat, *fill, mult, ucost) == 80
     new, stats = exchange(cat, fill, mult, capacity, ucost)
     assert _triples(new) == {(0, 1): 1, (2, 0): 1, (1, 0): 1, (3, 1): 1}
     assert stats["swaps"] == 1 and stats["moves"] == 0 and stats["gain"] == 80
@@ -550,7 +550,7 @@ def test_exchange_keeps_every_capacity_and_eligibility_and_never_costs_more():
     several units): the exchange keeps each unit on an eligible coach, every capacity and
     every multiplicity, never raises the cost (usually lowers it) and gives the same result
     twice."""
-    from scheduling.placement import _fill_by_type, _plan_cost, exchange
+    from scheduling.placement import _fill_by_type, filling_cost, exchange
 
     lowered = 0
     for seed in range(6):
@@ -574,9 +574,9 @@ def test_exchange_keeps_every_capacity_and_eligibility_and_never_costs_more():
                         used[:, a] += [points[g], 1]
                         break
         fill = _fill_by_type(cat, quota, mult, ucost)
-        before = _plan_cost(cat, *fill, mult, ucost)
+        before = filling_cost(cat, *fill, mult, ucost)
         new, stats = exchange(cat, fill, mult, capacity, ucost)
-        after = _plan_cost(cat, *new, mult, ucost)
+        after = filling_cost(cat, *new, mult, ucost)
         assert after <= before and before - after == stats["gain"]
         lowered += after < before
         assert (_loads(cat, new, m) <= capacity).all()
@@ -664,3 +664,88 @@ def test_progress_covers_the_placement_plan_and_the_search_on_one_bar(tiny, monk
     cb(2, 4, "b")
     cb(9, 4, "c")  # beyond the stage's total: clipped to its end
     assert got == [0.5, 0.625, 0.75]
+
+
+def test_complete_gathers_room_for_what_a_rounding_left_out_then_exchanges():
+    """The swaps case as a filling: P x2 on coach 0, S x2 on coach 1, H (fits coach 0 only)
+    left out. `complete` gathers room by two swaps (each P or S away from home costs 5) and
+    places H: 20 instead of the unassigned cost. A filling that leaves no one out is only
+    exchanged: P and S placed away from home go back (0)."""
+    from scheduling.placement import complete
+
+    cat = _catalogue([4, 3, 4], [[0, 1], [0, 1], [0]], cost=[[0, 5], [5, 0], [0, 0]])  # P, S, H
+    mult = np.array([2, 2, 1])
+    capacity = np.array([[10, 10], [5, 2]])
+    ucost = np.full(3, 1000)
+    fill = (np.array([0, 1]), np.array([0, 1]), np.array([2, 2]))
+    got, stats = complete(cat, fill, mult, capacity, ucost)
+    assert stats["placed"] == 1 and stats["operations"] == 2
+    assert _triples(got) == {(1, 0): 2, (2, 0): 1, (0, 1): 2}
+    assert filling_cost(cat, *got, mult, ucost) == 20
+    loads = _loads(cat, got, 2)
+    assert (loads <= capacity).all()
+    # nothing left out: no gathering, the exchange alone
+    cat2 = _catalogue([4, 3], [[0, 1], [0, 1]], cost=[[0, 5], [5, 0]])
+    away = (np.array([0, 1]), np.array([1, 0]), np.array([1, 1]))
+    got2, stats2 = complete(cat2, away, np.array([1, 1]), capacity, np.full(2, 1000))
+    assert stats2["placed"] == 0 and stats2["exchanged"]["gain"] == 10
+    assert _triples(got2) == {(0, 0): 1, (1, 1): 1}
+
+
+def test_lp_start_is_whole_feasible_over_every_eligible_pair_and_deterministic(tiny, monkeypatch):
+    """Where everyone fits, the LP over the candidates rounded and completed places every
+    client, on eligible coaches, within both capacities; twice the same."""
+    import scheduling.problem as problem_mod
+    from scheduling.solve import lp_start
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    core = build_problem(_wide_region(tiny), "full", opts).core
+    cat = core.catalogue
+    lp, fill, figures = lp_start(core)
+    items, agents, qty = fill
+    assert qty.sum() == core.multiplicity.sum()  # everyone placed
+    for i, a in zip(items, agents):
+        assert a in cat.agents_of(int(cat.item_group[i]))
+    assert (_loads(cat, fill, core.n_agents) <= core.capacity).all()
+    assert abs(figures["lp"] - lp.bound) <= 0.05 and figures["repair_left_over"] <= figures["rounding_left_over"]
+    _, fill2, _ = lp_start(core)
+    assert _triples(fill) == _triples(fill2)
+
+
+def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, monkeypatch):
+    """Beyond the LP size (where the solve works from the LP without balance rows), building
+    solves that LP once: its rounded, completed filling is the start when it costs less than
+    the placement plan (its pairs then join the candidates, and the LP is carried over to
+    them), and the solve takes the LP from the core instead of solving it again."""
+    import scheduling.problem as problem_mod
+    import scheduling.solve as solve_mod
+    from scheduling.solve import SolveOptions, evaluate, solve_core
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    monkeypatch.setattr(SolveOptions, "lp_max_pairs", 0)  # what building reads
+    calls = []
+    real = solve_mod.solve_lp
+
+    def counting(core, *args, **kwargs):
+        if core.name == "caseload/full":  # not the plan's residual solves
+            calls.append(core.balance is None)
+        return real(core, *args, **kwargs)
+
+    monkeypatch.setattr(solve_mod, "solve_lp", counting)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    problem = build_problem(_wide_region(tiny), "full", opts)
+    core, cat = problem.core, problem.catalogue
+    figures = problem.core.notes["placement"]["candidate_lp"]
+    assert calls == [True] and core.lp is not None
+    assert len(core.lp.x) == len(core.lp.reduced_cost) == core.n_pairs
+    assert figures["kept"] == (figures["cost"] < figures["plan_cost"])
+    on = core.start > 0
+    start_cost = filling_cost(cat, core.pair_item[on], core.pair_agent[on], core.start[on], core.multiplicity, core.unassigned_cost)
+    assert start_cost == min(figures["cost"], figures["plan_cost"])
+    assert len(problem.parts["sector"]) == len(problem.pair_km) == core.n_pairs
+    # the LP's solution sits on the same pairs after the carry-over: its value is unchanged
+    assert abs(float(core.lp.x @ core.pair_cost) - figures["lp"]) <= 0.05
+    result = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=True, work_budget=1.0))
+    assert calls == [True]  # not solved again
+    assert evaluate(core, result.x).feasible
