@@ -37,6 +37,9 @@ class LPResult:
     status: str
     #: duals of the capacity rows [R, n_agents], >= 0, in cost units (a Lagrangian start)
     multipliers: np.ndarray | None = None
+    #: the final round's duals (equality rows, inequality rows) as HiGHS gives them: they
+    #: price the pairs of a larger problem with the same rows (`solve_lp(duals=...)`)
+    duals: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def integer_bound(self) -> int:
@@ -186,10 +189,14 @@ def solve_lp(
     candidates: np.ndarray | None = None,
     max_rounds: int = 30,
     time_limit: float | None = None,
+    duals: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LPResult:
     """Solve the LP relaxation; with `candidates` (pair indices), by column generation, at
     most `max_rounds` rounds, and no new round after `time_limit` seconds: the bound of an
-    LP not fully priced is corrected by the reduced costs outside it, so it stays valid."""
+    LP not fully priced is corrected by the reduced costs outside it, so it stays valid.
+    `duals` (an `LPResult.duals` of the LP over the candidates, with the same rows) price
+    every pair before the first round, so that round already holds the columns the
+    candidates' LP would add: one LP solve less."""
     from scipy.optimize import linprog
 
     t0 = time.perf_counter()
@@ -203,10 +210,16 @@ def solve_lp(
         missing = np.setdiff1d(np.arange(core.n_items), core.pair_item[active])
         if len(missing):
             active = np.union1d(active, np.flatnonzero(np.isin(core.pair_item, missing)))
+    a_eq_all = a_ub_all = None
+    if duals is not None and candidates is not None:
+        a_eq_all, a_ub_all = mat.pair_columns(all_pairs)
+        rc0 = core.pair_cost.astype(float) - a_eq_all.T @ duals[0]
+        if a_ub_all.shape[0]:
+            rc0 = rc0 - a_ub_all.T @ duals[1]
+        active = np.union1d(active, np.flatnonzero(rc0 < -1e-7))
     rounds = 0
     priced = candidates is None
     corrected = -math.inf
-    a_eq_all = a_ub_all = None
     while True:
         rounds += 1
         a_eq_p, a_ub_p = mat.pair_columns(active)
@@ -264,6 +277,7 @@ def solve_lp(
         status="optimal" if priced else "optimal, not fully priced",
         multipliers=np.maximum(0.0, -np.asarray(y_ub[: core.n_resources * core.n_agents], dtype=float)).reshape(core.n_resources, core.n_agents)
         if len(y_ub) >= core.n_resources * core.n_agents else None,
+        duals=(np.asarray(y_eq, dtype=float), np.asarray(y_ub, dtype=float)),
     )
 
 

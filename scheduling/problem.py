@@ -37,6 +37,7 @@ from plein.region import Region
 from scheduling.config import ScheduleConfig
 from scheduling.core import AssignmentCore, Balance
 from scheduling.placement import PairCatalogue, PlacementPlan, filling_cost, placement_plan
+from scheduling.solve import SolveOptions, lp_start
 
 MODES = ("full", "intake", "what_if")
 #: candidate pairs from which the placement plan over every eligible pair is computed; below
@@ -588,13 +589,16 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         tables=((sector_tab, cls_target), (travel_tab, cls_loc), (lang_tab, cls_lang)),
     )
     plan = None
+    # a full rebalance beyond the LP's size: where everyone fits, the start comes from the LP
+    # over the candidate pairs (below), and the plan only ranks room and is the fallback
+    lean = mode == "full" and n_candidates > SolveOptions.lp_max_pairs
     if pruned and n_candidates > PLACEMENT_MIN_PAIRS:
         cap_now = np.vstack([np.maximum(np.rint(cap_points * POINT_SCALE).astype(np.int64) - fixed_points, 0),
                              np.maximum(max_clients - fixed_count, 0)])
         plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
                               time_limit=max(1.0, 0.75 * options.time_limit), deterministic=options.deterministic,
                               seed=options.seed, profile_table=0,  # profiles: the clients' target sectors
-                              progress=progress)
+                              progress=progress, lean_if_all_fit=lean)
         if plan is not None and len(plan.items):
             # room is judged in the plan's state, where the search starts
             plan_pts = np.bincount(plan.agents, weights=plan.quantity * cls_pts[plan.items], minlength=n_co) / POINT_SCALE
@@ -689,15 +693,12 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
             "gathered": plan.gathered, "passes": plan.passes, "exchanged": plan.exchanged,
         }
-        from scheduling.solve import SolveOptions, lp_start
-
-        if plan.min_unassigned < 0.5 and mode == "full" and core.n_pairs > SolveOptions.lp_max_pairs:
+        if plan.min_unassigned < 0.5 and lean:
             # everyone fits: the LP over the candidate pairs (each class priced at its own
             # costs, with the coaches that have room) rounded and made whole, when it costs
             # less than the plan (`solve.lp_start`); its pairs join the candidates and its LP
             # goes to the solve, which solves this LP (without the balance rows) beyond
             # `lp_max_pairs` and would otherwise solve it again
-
             limit = None if options.deterministic else max(1.0, 0.85 * options.time_limit - (time.perf_counter() - t_build))
             if progress is not None:
                 progress(1.0, 1.0, "start from the LP over the candidate pairs (everyone fits)")

@@ -728,8 +728,8 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
     real = solve_mod.solve_lp
 
     def counting(core, *args, **kwargs):
-        if core.name == "caseload/full":  # not the plan's residual solves
-            calls.append(core.balance is None)
+        if core.name == "caseload/full" and "candidates" not in kwargs:  # not the plan's residual
+            calls.append(core.balance is None)  # solves, nor pricing over every pair
         return real(core, *args, **kwargs)
 
     monkeypatch.setattr(solve_mod, "solve_lp", counting)
@@ -749,3 +749,24 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
     result = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=True, work_budget=1.0))
     assert calls == [True]  # not solved again
     assert evaluate(core, result.x).feasible
+    # the bound: that LP's duals price every pair, one round, plus the balance floor
+    assert core.notes["bound"]["lp_all_pairs_without_balance"] <= result.evaluation.objective
+    assert result.bound <= result.evaluation.objective
+
+
+def test_lp_priced_from_the_candidates_duals_needs_a_round_less(tiny, monkeypatch):
+    """Column generation over every eligible pair, started from the duals of the LP over
+    the candidates, reaches the same optimum with one LP solve less."""
+    import scheduling.problem as problem_mod
+    from scheduling.solve import catalogue_lp_bound
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0))
+    core = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core.with_changes(balance=None)
+    cand = solve_lp(core)
+    plain = catalogue_lp_bound(core, 30)
+    warm = catalogue_lp_bound(core, 30, duals=cand.duals)
+    assert plain.status == warm.status == "optimal"
+    assert abs(plain.bound - warm.bound) <= 1e-6 * max(1.0, abs(plain.bound))
+    assert plain.rounds >= 2 and warm.rounds == plain.rounds - 1
+    assert cand.bound >= plain.bound - 1e-6  # the candidates' LP is no bound of the whole
