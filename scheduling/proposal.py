@@ -288,6 +288,8 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
         solver={**result.stats(), "classes": problem.core.n_items, "pairs": problem.core.n_pairs,
                 "eligible_pairs": problem.catalogue.n_pairs if problem.catalogue is not None else problem.core.n_pairs,
                 **({"placement": problem.core.notes["placement"]} if "placement" in problem.core.notes else {}),
+                # how the bound was found (Lagrangian climbs, LPs over every eligible pair)
+                **({"bound_figures": problem.core.notes["bound"]} if "bound" in problem.core.notes else {}),
                 "movable_clients": int(problem.movable.sum())},
         explanation=explanation,
     )

@@ -4,6 +4,7 @@ search works on candidate pairs (`scheduling.placement`)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -648,7 +649,10 @@ def test_progress_covers_the_placement_plan_and_the_search_on_one_bar(tiny, monk
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
     heard = []
     opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
-    run_optimisation(_wide_region(tiny), "full", opts, progress=lambda d, t, msg: heard.append((d / t, msg)))
+    proposal = run_optimisation(_wide_region(tiny), "full", opts, progress=lambda d, t, msg: heard.append((d / t, msg)))
+    # the figures of how the bound was found go with the proposal, beside the bound itself
+    assert isinstance(proposal.solver["bound"], int) and "lagrangian_start" in proposal.solver["bound_figures"]
+    json.dumps(proposal.solver)
     fractions = [f for f, _ in heard]
     assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] == 1.0
     plan = [f for f, msg in heard if msg.startswith("placement plan")]
