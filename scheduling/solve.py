@@ -73,6 +73,13 @@ class SolveOptions:
     #: at most `ascent_share` of the time limit
     ascent_iterations: int = 30
     ascent_share: float = 0.12
+    #: where everyone fits, the climb starts from the duals of the LP over the candidates,
+    #: nearer the top (50k, `--seed 3`: 676 303 after 5 iterations, 679 575 after 10, 681 490
+    #: after 30 in 9 s, against 676 500 climbing from the plan's duals): so many iterations
+    #: in deterministic runs; wall-clock runs price every pair once instead when
+    #: `price_min_seconds` are left
+    ascent_iterations_from_lp: int = 10
+    price_min_seconds: float = 14.0
     #: over a catalogue of at most this many fitting pairs, when the candidate LP is solved,
     #: the LP of the whole problem (balance rows and all) is priced from it
     #: (`catalogue_lp_bound`): at most `price_rounds` rounds, in wall-clock runs at most
@@ -677,12 +684,14 @@ def _trivial_bound(core: AssignmentCore) -> int:
 
 
 def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = None,
-               ascent_iterations: int = 0, ascent_seconds: float | None = None) -> float:
+               ascent_iterations: int = 0, ascent_seconds: float | None = None,
+               climb_from: np.ndarray | None = None) -> float:
     """Lower bound over every eligible pair of `core.catalogue` (not only the candidate
     pairs): the best Lagrangian value among `multipliers` ((capacity multipliers, count cut
     multiplier) pairs; None multipliers skipped), the multipliers `PairCatalogue.ascend`
-    climbs to from the best of them (`ascent_iterations` per temperature, 0: no climb;
-    `ascent_seconds` caps it in wall-clock runs) and the placement LP's value, rounded up,
+    climbs to from the best of them, or from `climb_from` (`ascent_iterations` per
+    temperature, 0: no climb; `ascent_seconds` caps it in wall-clock runs) and the placement
+    LP's value, rounded up,
     plus the balance floor (`core.balance_floor`; both drop the balance terms).
 
     With `core.count_multipliers` the Lagrangian has the count cut: every assignment leaves
@@ -702,6 +711,8 @@ def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = No
         value, _ = cat.lagrangian(lam, core.multiplicity, ucost, core.capacity, count_cut=(k_cut, mu))
         if value > best_lag:
             best_lag, best_lam = value, (lam, mu)
+    if climb_from is not None:
+        best_lam = (climb_from, 0.0)
     if ascent_iterations > 0 and best_lam is not None:
         lam, mu = cat.ascend(best_lam[0], core.multiplicity, ucost, core.capacity, iterations=ascent_iterations,
                              time_limit=ascent_seconds, count_cut=(k_cut, best_lam[1]))
@@ -901,20 +912,26 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         # fully priced, the LP is at least the climb's best, and pricing it is what the time
         # buys (intake of 500 at 50k: the climb 8 057 -> 8 057 in ~0.25 s; the LP, cut short,
         # 18 272 after one round of pricing, 20 295 after two)
-        # where everyone fits (the LP without balance rows, over the candidates): one round of
-        # pricing over every pair from that LP's duals, with the balance floor, instead of the
-        # climb (50k, `--seed 3`: the climb from the best multipliers 676 500 after 6 s, the
-        # LP over the candidates plus every pair its duals price out 681 273 in ~10 s, 683 112
-        # after a second round, 683 902 fully priced in 214 s)
-        priced_lp = lp_without_balance and lp.duals is not None and options.price_rounds > 0
+        # where everyone fits (the LP without balance rows, over the candidates): the climb
+        # starts from that LP's duals, or, in wall-clock runs with the time, one round of
+        # pricing over every pair from them (with the balance floor) replaces it (50k,
+        # `--seed 3`: the climb from the plan's duals 676 500 after 6 s; the LP over the
+        # candidates plus every pair its duals price out 681 273 in 10-16 s, 683 112 after a
+        # second round, 683 902 fully priced in 214 s). Deterministic runs climb: the round
+        # left their search to the clock's safety net
+        from_lp = lp_without_balance and lp.multipliers is not None
+        priced_lp = (from_lp and lp.duals is not None and options.price_rounds > 0 and not options.deterministic
+                     and left() >= options.price_min_seconds)
         climb = (options.deterministic or not whole_lp) and not priced_lp
+        iterations = options.ascent_iterations_from_lp if from_lp and options.deterministic else options.ascent_iterations
         bound = full_bound(core, [(lam_lag if lp is None else None, 0.0), (lp.multipliers if lp is not None else None, 0.0),
                                   (core.multipliers, core.cut_multiplier)],
-                           upper=upper, ascent_iterations=options.ascent_iterations if climb else 0,
-                           ascent_seconds=None if options.deterministic else options.ascent_share * options.time_limit)
+                           upper=upper, ascent_iterations=iterations if climb else 0,
+                           ascent_seconds=None if options.deterministic else options.ascent_share * options.time_limit,
+                           climb_from=lp.multipliers if from_lp else None)
         if priced_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair (one round of pricing)")
-            priced = catalogue_lp_bound(core.with_changes(balance=None), 1, duals=lp.duals)
+            priced = catalogue_lp_bound(core.with_changes(balance=None), 1, max(1.0, left() - 1.0), duals=lp.duals)
             if priced is not None:
                 core.notes.setdefault("bound", {}).update(
                     {"lp_all_pairs_without_balance": round(priced.bound, 1), "lp_all_pairs_columns": priced.columns,

@@ -249,6 +249,35 @@ def test_ascend_raises_the_lagrangian_bound_and_keeps_it_valid(tiny):
     assert (lam >= 0).all()
 
 
+def test_full_bound_climbs_from_the_given_multipliers_and_stays_valid(tiny, monkeypatch):
+    """`climb_from` sets where the climb starts (where everyone fits: the candidate LP's
+    duals, nearer the top than the best start); the bound never falls below the best start
+    and stays below the optimum."""
+    from scheduling.placement import PairCatalogue
+    from scheduling.solve import SolveOptions, full_bound, solve_core
+
+    problem = build_problem(_joint_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    cat = problem.catalogue
+    core = problem.core.with_changes(catalogue=cat)
+    zero = np.zeros((core.n_resources, core.n_agents))
+    other = np.full((core.n_resources, core.n_agents), 0.5)
+    starts = []
+    real = PairCatalogue.ascend
+
+    def recording(self, lam, *args, **kwargs):
+        starts.append(np.array(lam))
+        return real(self, lam, *args, **kwargs)
+
+    monkeypatch.setattr(PairCatalogue, "ascend", recording)
+    plain = full_bound(core, [(zero, 0.0)], ascent_iterations=20)
+    from_other = full_bound(core, [(zero, 0.0)], ascent_iterations=20, climb_from=other)
+    assert (starts[0] == 0).all() and (starts[1] == 0.5).all()
+    best = solve_core(core, SolveOptions(time_limit=5, deterministic=True, work_budget=2))
+    start_value, _ = cat.lagrangian(zero, core.multiplicity, core.unassigned_cost, core.capacity)
+    for bound in (plain, from_other):
+        assert start_value - 1 <= bound <= best.objective
+
+
 def test_second_pass_prices_placements_at_what_the_filling_paid():
     """Group P (1 point; units a, b, b, c) and group Q (2 points; unit d, 0 everywhere) on
     three coaches with 2, 2 and 3 seats. P's mean cost is 17.5 at coaches 0 and 1 and 22.5 at
@@ -753,7 +782,12 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
     result = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=True, work_budget=1.0))
     assert calls == [True]  # not solved again
     assert evaluate(core, result.x).feasible
-    # the bound: that LP's duals price every pair, one round, plus the balance floor
+    # deterministic runs climb from that LP's duals (pricing would leave their search to the
+    # clock's safety net); wall-clock runs with the time price every pair once from them,
+    # plus the balance floor
+    assert "lp_all_pairs_without_balance" not in core.notes.get("bound", {})
+    result = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=False, price_min_seconds=0.0))
+    assert calls == [True]
     assert core.notes["bound"]["lp_all_pairs_without_balance"] <= result.evaluation.objective
     assert result.bound <= result.evaluation.objective
 
