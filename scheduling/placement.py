@@ -413,6 +413,7 @@ def placement_plan(
             best.update(cost=total, fill=fill, gathered=gathered, unassigned=passes[-1]["unassigned"])
 
     profile_duals = None
+    lean = lean_if_all_fit and u_lp.sum() < 0.5
     if profile_table is not None:
         # profile pass first: the LP again with each group split by its clients' key in one
         # cost table (their target sectors), so that a placement costs what *those* clients
@@ -431,7 +432,6 @@ def placement_plan(
             t_int = time.perf_counter()
             integer_plan(got_p[0], cost, "profiles", t1)
             t2 = time.perf_counter()
-            lean = lean_if_all_fit and u_lp.sum() < 0.5
             if not deterministic and not lean and (t2 - t0) + 1.1 * (t2 - t_int) <= passes_limit:
                 # time left (the LPs are done): the rounding again with another seed, whose
                 # residual search (wall-clock) ends elsewhere
@@ -469,7 +469,7 @@ def placement_plan(
         if value > lp_value:
             lp_value, lam, mu = value, profile_duals[0], profile_duals[1]
     fill, exchanged = best["fill"], None
-    if improve and not (lean_if_all_fit and u_lp.sum() < 0.5):
+    if improve and not lean:
         # last: moves, swaps and chains over every eligible pair lower the cost of the plan kept
         left = time_limit - (time.perf_counter() - t0)
         stage("placement plan: moves, swaps and chains")

@@ -297,8 +297,9 @@ def lp_start(core: AssignmentCore, time_limit: float | None = None, safety: floa
     them (710 977) and the exchange ends at 705 814, against 712 149 for the placement plan
     (whose LP prices each target sector's clients at their mean cost per coach). `time_limit`
     None: no clock (deterministic runs: the LP's limit is `safety`, which should not fire);
-    else the LP gets the limit and the rest what is left. Returns the LP, the filling (items, agents, quantities over the catalogue's items, which
-    are the core's) and figures, or None when the LP is not solved."""
+    else the LP gets the limit and the rest what is left. Returns the LP, the filling (items,
+    agents, quantities over the catalogue's items, which are the core's) and figures, or None
+    when the LP is not solved."""
     t0 = time.perf_counter()
     lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, time_limit if time_limit is not None else safety))
     if not np.isfinite(lp.bound):
@@ -924,9 +925,9 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
                      and left() >= options.price_min_seconds)
         climb = (options.deterministic or not whole_lp) and not priced_lp
         iterations = options.ascent_iterations_from_lp if from_lp and options.deterministic else options.ascent_iterations
-        bound = full_bound(core, [(lam_lag if lp is None else None, 0.0), (lp.multipliers if lp is not None else None, 0.0),
-                                  (core.multipliers, core.cut_multiplier)],
-                           upper=upper, ascent_iterations=iterations if climb else 0,
+        starts = [(lam_lag if lp is None else None, 0.0), (lp.multipliers if lp is not None else None, 0.0),
+                  (core.multipliers, core.cut_multiplier)]
+        bound = full_bound(core, starts, upper=upper, ascent_iterations=iterations if climb else 0,
                            ascent_seconds=None if options.deterministic else options.ascent_share * options.time_limit,
                            climb_from=lp.multipliers if from_lp else None)
         if priced_lp:
@@ -937,6 +938,9 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
                     {"lp_all_pairs_without_balance": round(priced.bound, 1), "lp_all_pairs_columns": priced.columns,
                      "lp_all_pairs_priced": priced.status == "optimal", "lp_all_pairs_seconds": round(priced.seconds, 2)})
                 bound = max(bound, priced.integer_bound + balance_floor(core, upper))
+            else:  # the LP did not finish in the time left: the climb after all, with what is left
+                bound = max(bound, full_bound(core, starts, upper=upper, ascent_iterations=options.ascent_iterations,
+                                              ascent_seconds=max(0.5, left() - 0.5), climb_from=lp.multipliers))
         if whole_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair")
             share = options.price_share + (0.0 if climb else options.ascent_share)

@@ -791,6 +791,19 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
     assert calls == [True]
     assert core.notes["bound"]["lp_all_pairs_without_balance"] <= result.evaluation.objective
     assert result.bound <= result.evaluation.objective
+    # when that LP does not finish in the time left, the climb from its duals follows after all
+    climbs = []
+    real_bound = solve_mod.full_bound
+
+    def recording(core_, starts, **kwargs):
+        climbs.append((kwargs.get("ascent_iterations", 0), kwargs.get("climb_from") is not None))
+        return real_bound(core_, starts, **kwargs)
+
+    monkeypatch.setattr(solve_mod, "catalogue_lp_bound", lambda *args, **kwargs: None)
+    monkeypatch.setattr(solve_mod, "full_bound", recording)
+    again = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=False, price_min_seconds=0.0))
+    assert climbs == [(0, True), (SolveOptions.ascent_iterations, True)]
+    assert again.bound <= again.evaluation.objective
 
 
 def test_lp_priced_from_the_candidates_duals_needs_a_round_less(tiny, monkeypatch):
