@@ -869,8 +869,10 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         ev_rep = evaluate(core, x_rep)
         return x_rep if ev_rep.objective < evaluate(core, x).objective and _admissible(core, ev_rep) else x
 
-    x = greedy_start(core, lp) if lp is not None and np.isfinite(lp.bound) else None
-    if lp_without_balance:
+    # an LP solved while building was rounded and made whole there (`lp_start`); its result,
+    # or the plan when cheaper, is the core's start: no second rounding of it here
+    x = greedy_start(core, lp) if lp is not None and np.isfinite(lp.bound) and core.lp is None else None
+    if lp_without_balance and x is not None:
         # everyone fits: a rounding that leaves a few over is repaired before it is compared
         # (capacity x 1.15 at 50k: 717 311 with 2 over, 517 411 repaired, the plan 621 456)
         x = repaired(x)
