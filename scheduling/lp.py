@@ -71,7 +71,10 @@ class _LPMatrix:
         self.row_thi = self.row_blo + (m if self.bal else 0)
         self.row_tlo = self.row_thi + self.n_team
         self.row_moves = self.row_tlo + self.n_team
-        self.n_ub = self.row_moves + (1 if core.max_moves is not None else 0)
+        self.row_cut = self.row_moves + (1 if core.max_moves is not None else 0)
+        # at least `min_unassigned` units unassigned: -sum(u) <= -k
+        self.cut = self.has_u and core.min_unassigned > 0
+        self.n_ub = self.row_cut + (1 if self.cut else 0)
         self.n_eq = n
 
     def pair_columns(self, pairs: np.ndarray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
@@ -115,7 +118,10 @@ class _LPMatrix:
         if self.has_u:
             n = core.n_items
             eq_blocks.append(sp.identity(n, format="csc"))
-            ub_blocks.append(sp.csc_matrix((self.n_ub, n)))
+            if self.cut:
+                ub_blocks.append(sp.csc_matrix((-np.ones(n), (np.full(n, self.row_cut), np.arange(n))), shape=(self.n_ub, n)))
+            else:
+                ub_blocks.append(sp.csc_matrix((self.n_ub, n)))
             costs.append(core.unassigned_cost.astype(float))
             bounds += [(0, float(v)) for v in core.multiplicity]
         if self.bal is not None:
@@ -160,6 +166,8 @@ class _LPMatrix:
                 b_ub[self.row_tlo : self.row_tlo + self.n_team] = tb
         if core.max_moves is not None:
             b_ub[self.row_moves] = core.max_moves
+        if self.cut:
+            b_ub[self.row_cut] = -float(core.min_unassigned)
         return b_eq, b_ub
 
 

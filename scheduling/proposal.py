@@ -290,6 +290,8 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                 **({"placement": problem.core.notes["placement"]} if "placement" in problem.core.notes else {}),
                 # how the bound was found (Lagrangian climbs, LPs over every eligible pair)
                 **({"bound_figures": problem.core.notes["bound"]} if "bound" in problem.core.notes else {}),
+                # room gathered after the search for the clients it left out (`complete_unplaced`)
+                **({"completed": problem.core.notes["completed"]} if "completed" in problem.core.notes else {}),
                 "movable_clients": int(problem.movable.sum())},
         explanation=explanation,
     )

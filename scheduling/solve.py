@@ -42,7 +42,7 @@ from scheduling import pricing
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
 from scheduling.lp import LPResult, MIPResult, lagrangian_bound, solve_lp, solve_mip
 from scheduling.model import build_cpsat
-from scheduling.placement import complete
+from scheduling.placement import complete, shortfall
 
 #: pairs up to which the whole problem goes to CP-SAT directly
 DIRECT_PAIRS = 400
@@ -668,7 +668,7 @@ def _subcore(
     return sub, pmap, x[pmap]
 
 
-def _admissible(core: AssignmentCore, ev: Evaluation) -> bool:
+def admissible(core: AssignmentCore, ev: Evaluation) -> bool:
     """A solution the search may keep: within every capacity and the move cap (unassigned
     units are allowed; they are priced). Guards against any model/evaluation mismatch."""
     return not ev.overload.any() and (core.max_moves is None or ev.moves <= core.max_moves)
@@ -729,11 +729,13 @@ def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = No
 
 
 def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float | None = None,
-                       duals: tuple[np.ndarray, np.ndarray] | None = None) -> LPResult | None:
+                       duals: tuple[np.ndarray, np.ndarray] | None = None, min_unassigned: int = 0) -> LPResult | None:
     """The LP relaxation of the whole problem, over every eligible pair of `core.catalogue`
     whose unit fits the agent (no assignment uses another), with the balance rows (when the
     core has them) and move cap: column generation started from the core's candidate pairs
     (`solve_lp`; with `duals` of the LP over them, from every pair those duals price out).
+    `min_unassigned`: a certified count of units every assignment leaves out (`shortfall`,
+    rounded up), added as a row (not with `duals`, whose rows must be the same).
     Its bound is valid whether or not pricing finished. None when no pair fits or the LP
     fails; the caller keeps the catalogue's size in check (`SolveOptions.price_max_pairs`)."""
     cat = core.catalogue
@@ -745,7 +747,8 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
         pair_item=items, pair_agent=agents, pair_cost=cat.cost(items, agents),
         usage=cat.group_usage[:, cat.item_group[items]],
         move_mask=cat.move(items, agents) if core.move_mask is not None else None,
-        incumbent=None, start=None, catalogue=None, multipliers=None, count_multipliers=None, notes={})
+        incumbent=None, start=None, catalogue=None, multipliers=None, count_multipliers=None, notes={},
+        min_unassigned=min_unassigned if duals is None else 0)
     key = items * m + agents
     cand = core.pair_item * m + core.pair_agent
     pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
@@ -758,7 +761,7 @@ def _upper(core: AssignmentCore, x: np.ndarray) -> int | None:
     constraint and no cost part can be negative (so that the unassigned units of any better
     solution are at most this / the unassigned cost)."""
     ev = evaluate(core, x)
-    if not _admissible(core, ev) or (core.n_pairs and core.pair_cost.min() < 0):
+    if not admissible(core, ev) or (core.n_pairs and core.pair_cost.min() < 0):
         return None
     return ev.objective
 
@@ -867,7 +870,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         x_rep = repair_unplaced(core, x, time_limit=None if options.deterministic else min(2.0, max(0.2, 0.05 * options.time_limit)),
                                 depth=2 if small else 1, multi=scale)
         ev_rep = evaluate(core, x_rep)
-        return x_rep if ev_rep.objective < evaluate(core, x).objective and _admissible(core, ev_rep) else x
+        return x_rep if ev_rep.objective < evaluate(core, x).objective and admissible(core, ev_rep) else x
 
     # an LP solved while building was rounded and made whole there (`lp_start`); its result,
     # or the plan when cheaper, is the core's start: no second rounding of it here
@@ -886,7 +889,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
             x = x_flow
     if core.start is not None:
         ev_plan = evaluate(core, core.start)
-        if _admissible(core, ev_plan) and (x is None or ev_plan.objective < evaluate(core, x).objective):
+        if admissible(core, ev_plan) and (x is None or ev_plan.objective < evaluate(core, x).objective):
             x = core.start.astype(np.int64).copy()
     if x is None:
         x = greedy_start(core, None)
@@ -946,11 +949,18 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         if whole_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair")
             share = options.price_share + (0.0 if climb else options.ascent_share)
+            # where the LP leaves units out, the whole number it certifies every assignment
+            # leaves (`shortfall`: an LP over eligibility groups, every eligible pair) is a row of
+            # the LP (demo region: 61.50 unassigned, so at least 62)
+            k_cut = 0
+            if lp.u.sum() > 1e-6 and core.unassigned_cost is not None:
+                short = shortfall(core.catalogue, core.multiplicity, core.capacity)
+                k_cut = int(math.ceil(short[0] - 1e-6)) if short is not None else 0
             whole = catalogue_lp_bound(core, options.price_rounds,
-                                       None if options.deterministic else share * options.time_limit)
+                                       None if options.deterministic else share * options.time_limit, min_unassigned=k_cut)
             if whole is not None:
                 core.notes.setdefault("bound", {}).update(
-                    {"lp_all_pairs": round(whole.bound, 1), "lp_all_pairs_rounds": whole.rounds,
+                    {"lp_all_pairs": round(whole.bound, 1), "lp_all_pairs_count_cut": k_cut, "lp_all_pairs_rounds": whole.rounds,
                      "lp_all_pairs_columns": whole.columns, "lp_all_pairs_priced": whole.status == "optimal"})
                 bound = max(bound, whole.integer_bound)
         lp_seconds += time.perf_counter() - t_full
@@ -1027,7 +1037,7 @@ def _take_mip(core, x, ev, bound, got: MIPResult | None, result: SolveResult, t0
                   "seconds": round(got.seconds, 2), "status": got.status}
     if got.x is not None and len(got.x) == core.n_pairs:
         ev2 = evaluate(core, got.x)
-        if _admissible(core, ev2) and ev2.objective < ev.objective:
+        if admissible(core, ev2) and ev2.objective < ev.objective:
             x, ev = got.x, ev2
             result.improvements += 1
             result.history.append((time.perf_counter() - t0, ev.objective))
@@ -1053,7 +1063,7 @@ def _whole(core, x, ev, bound, options, limit, cb, result, at, mandatory=None):
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         x2 = built.values(solver)
         ev2 = evaluate(core, x2)
-        if _admissible(core, ev2) and ev2.objective < ev.objective:
+        if admissible(core, ev2) and ev2.objective < ev.objective:
             x, ev = x2, ev2
             result.improvements += 1
         if core.catalogue is None:  # over candidate pairs CP-SAT's bound is not one of the real problem
@@ -1106,7 +1116,7 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0, mandatory=No
             x2 = repair_unplaced(core, x, time_limit=None if options.deterministic else min(0.3, max(0.01, deadline - time.perf_counter())),
                                  max_rounds=1, depth=1, multi=core.n_pairs > options.lp_max_pairs)
             ev2 = evaluate(core, x2)
-            if _admissible(core, ev2) and ev2.objective < ev.objective:
+            if admissible(core, ev2) and ev2.objective < ev.objective:
                 x, ev = x2, ev2
                 result.improvements += 1
                 result.history.append((time.perf_counter() - t0, ev.objective))
@@ -1145,7 +1155,7 @@ def _lns(core, x, ev, bound, lp, options, deadline, cb, result, t0, mandatory=No
                 x2 = x.copy()
                 x2[pmap] = new
                 ev2 = evaluate(core, x2)
-                if _admissible(core, ev2) and ev2.objective < ev.objective:
+                if admissible(core, ev2) and ev2.objective < ev.objective:
                     x, ev = x2, ev2
                     result.improvements += 1
                     result.history.append((time.perf_counter() - t0, ev.objective))

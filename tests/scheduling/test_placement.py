@@ -822,3 +822,106 @@ def test_lp_priced_from_the_candidates_duals_needs_a_round_less(tiny, monkeypatc
     assert abs(plain.bound - warm.bound) <= 1e-6 * max(1.0, abs(plain.bound))
     assert plain.rounds >= 2 and warm.rounds == plain.rounds - 1
     assert cand.bound >= plain.bound - 1e-6  # the candidates' LP is no bound of the whole
+
+
+def _drop_one_unit(core, result):
+    """`result` with one placed unit taken out (as if the search had left it unassigned)."""
+    from dataclasses import replace
+
+    from scheduling.solve import evaluate
+
+    x = result.x.copy()
+    p = int(np.flatnonzero(x > 0)[0])
+    x[p] -= 1
+    return replace(result, x=x, evaluation=evaluate(core, x))
+
+
+def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_pair(tiny):
+    """Below the placement plan's scale the search sees candidate pairs only; a client it
+    leaves out is placed afterwards over every eligible pair: the problem's core then holds the
+    candidates plus the new pairs (costs and cost parts as the catalogue says), the solution
+    evaluates the same on it, and the notes say what happened. Nothing left out: no change."""
+    from scheduling.problem import complete_unplaced
+    from scheduling.solve import SolveOptions, evaluate, solve_core
+
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    problem = build_problem(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    core, cat = problem.core, problem.catalogue
+    assert problem.plan is None and core.catalogue is cat
+    result = solve_core(core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
+    assert result.evaluation.unassigned == 0
+    same = complete_unplaced(problem, result)
+    assert same[0] is problem and same[1] is result
+
+    worse = _drop_one_unit(core, result)
+    assert worse.evaluation.unassigned == 1
+    new_problem, new_result = complete_unplaced(problem, worse)
+    new_core = new_problem.core
+    ev = new_result.evaluation
+    assert ev.unassigned == 0 and ev.objective < worse.evaluation.objective and not ev.overload.any()
+    assert evaluate(new_core, new_result.x).objective == ev.objective
+    old_keys = set(zip(core.pair_item.tolist(), core.pair_agent.tolist()))
+    new_keys = set(zip(new_core.pair_item.tolist(), new_core.pair_agent.tolist()))
+    assert old_keys <= new_keys  # the candidates stay
+    for i, a in zip(new_core.pair_item, new_core.pair_agent):
+        assert a in cat.agents_of(int(cat.item_group[i]))
+    np.testing.assert_array_equal(cat.cost(new_core.pair_item, new_core.pair_agent), new_core.pair_cost)
+    parts = new_problem.parts
+    np.testing.assert_array_equal(parts["handover"] + parts["sector"] + parts["travel"] + parts["language"], new_core.pair_cost)
+    assert len(new_problem.pair_km) == new_core.n_pairs
+    done = new_core.notes["completed"]
+    assert done["unassigned_before"] == 1 and done["unassigned"] == 0 and done["objective_before"] == worse.evaluation.objective
+    assert new_result.bound <= ev.objective and problem.core is core  # the input is not changed
+
+
+def test_run_optimisation_completes_what_the_search_left_out_and_the_proposal_follows(tiny, monkeypatch):
+    """End to end: a search that leaves a client out (patched) is completed before the
+    proposal is built, so the proposal places the client, on an eligible coach, and its
+    solver figures say so."""
+    import scheduling.solve as solve_mod
+
+    real = solve_mod.solve_core
+
+    def leaves_one_out(core, options=None, progress=None):
+        return _drop_one_unit(core, real(core, options, progress))
+
+    monkeypatch.setattr(solve_mod, "solve_core", leaves_one_out)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    proposal = run_optimisation(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=cfg))
+    done = proposal.solver["completed"]
+    assert done["unassigned_before"] == 1 and done["unassigned"] == 0
+    assert proposal.after["summary"]["unassigned"] == 0 and not proposal.unassigned
+    assert proposal.solver["objective"] < done["objective_before"]
+
+
+def test_lp_row_for_certified_unassigned_units_raises_the_bound():
+    """Two 2-point units, one coach of 3 points: the LP places 1.5 units (bound 5 at 10 per
+    unit left out); with the certified "at least 1 unassigned" row it places 1 (bound 10)."""
+    from scheduling.core import AssignmentCore
+
+    core = AssignmentCore(multiplicity=[1, 1], pair_item=[0, 1], pair_agent=[0, 0], pair_cost=[0, 0],
+                          usage=[[2, 2], [1, 1]], capacity=[[3], [5]], resource_names=("points", "clients"),
+                          unassigned_cost=np.array([10, 10]))
+    assert abs(solve_lp(core).bound - 5.0) < 1e-6
+    assert abs(solve_lp(core.with_changes(min_unassigned=1)).bound - 10.0) < 1e-6
+
+
+def test_whole_lp_bound_carries_the_certified_count_of_unassigned(tiny):
+    """Where the LP leaves clients out, the bound over every eligible pair has the row "at
+    least k unassigned", k the rounded-up `shortfall`; the bound is at least the LP's without
+    it and at most the objective found."""
+    from scheduling.solve import SolveOptions, catalogue_lp_bound, solve_core
+
+    region = _wide_region(tiny, n_coaches=9, n_clients=70)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    core = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg)).core
+    short, _ = shortfall(core.catalogue, core.multiplicity, core.capacity)
+    assert short > 0.5
+    result = solve_core(core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
+    k = core.notes["bound"]["lp_all_pairs_count_cut"]
+    assert k == int(np.ceil(short - 1e-6))
+    without = catalogue_lp_bound(core, 8)
+    with_row = catalogue_lp_bound(core, 8, min_unassigned=k)
+    assert with_row.bound > without.bound + 1.0  # the LP left a fraction of a client more out
+    assert result.bound >= with_row.integer_bound
+    assert result.bound <= result.evaluation.objective
