@@ -228,6 +228,7 @@ def solve_lp(
     rounds = 0
     priced = candidates is None
     corrected = -math.inf
+    last = None  # the last round solved: (its columns, its solution, reduced costs, duals)
     while True:
         rounds += 1
         a_eq_p, a_ub_p = mat.pair_columns(active)
@@ -243,6 +244,12 @@ def solve_lp(
         res = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
                       A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs", options=options)
         if res.status != 0 or res.x is None:
+            if last is not None:
+                # a later round of pricing ran out of time: the rounds before it stand (their
+                # corrected bound is valid; at 10k clients a round takes 3-4 s)
+                active, res, rc, y_eq, y_ub = last
+                rounds -= 1
+                break
             return LPResult(
                 bound=-math.inf, x=np.zeros(core.n_pairs), u=np.zeros(core.n_items),
                 reduced_cost=np.zeros(core.n_pairs), seconds=time.perf_counter() - t0,
@@ -273,6 +280,7 @@ def solve_lp(
         corrected = max(corrected, float(res.fun) + float((worst * core.multiplicity).sum()))
         if rounds >= max_rounds or (time_limit is not None and time.perf_counter() - t0 >= time_limit):
             break
+        last = (active, res, rc, y_eq, y_ub)
         # add the most negative columns per item first, but all of them is fine at our sizes
         active = np.union1d(active, negative)
     x = np.zeros(core.n_pairs)

@@ -785,9 +785,27 @@ def shortfall(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray
     (every resource) binding together, over every eligible pair: an LP over groups x agents
     (a lower bound; the integer shortfall can be a little higher). Returns (units, units
     short per group), or None when the LP fails."""
+    got = _shortfall_lp(cat, multiplicity, capacity)
+    return None if got is None else (float(got[0].sum()), got[0])
+
+
+def count_certificate(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """The whole number of units every assignment leaves unassigned and the capacity
+    multipliers [R, m] that certify it (the duals of `shortfall`'s LP, through
+    `PairCatalogue.fewest_unassigned`): for the bound's count cut where no placement plan
+    gives them. None when the LP fails."""
+    got = _shortfall_lp(cat, multiplicity, capacity)
+    if got is None:
+        return None
+    lam = got[1]
+    return cat.fewest_unassigned(lam, multiplicity, np.maximum(capacity, 0)), lam
+
+
+def _shortfall_lp(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """`shortfall`'s LP: (units short per group, capacity duals [R, m] >= 0) or None."""
     from scipy.optimize import linprog
 
-    m = capacity.shape[1]
+    R, m = capacity.shape
     G = cat.n_groups
     g_mult = np.bincount(cat.item_group, weights=multiplicity, minlength=G)
     sizes = np.diff(cat.group_start)
@@ -798,8 +816,8 @@ def shortfall(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.ndarray
                   A_eq=a_eq, b_eq=g_mult, bounds=(0, None), method="highs")
     if res.status != 0 or res.x is None:
         return None
-    u = np.asarray(res.x[Y:], dtype=float)
-    return float(u.sum()), u
+    lam = np.maximum(0.0, -np.asarray(res.ineqlin.marginals, dtype=float)).reshape(R, m)
+    return np.asarray(res.x[Y:], dtype=float), lam
 
 
 def _round_quotas(cat, y, s, y_g, y_a, s_g, s_a, s_ub, cost, g_mult, capacity, time_limit: float,

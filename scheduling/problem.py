@@ -36,7 +36,7 @@ from plein.progress import ProgressCallback
 from plein.region import Region
 from scheduling.config import ScheduleConfig
 from scheduling.core import AssignmentCore, Balance
-from scheduling.placement import PairCatalogue, PlacementPlan, filling_cost, placement_plan
+from scheduling.placement import PairCatalogue, PlacementPlan, count_certificate, filling_cost, placement_plan
 from scheduling.solve import SolveOptions, SolveResult, lp_start
 
 MODES = ("full", "intake", "what_if")
@@ -722,6 +722,12 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         core.multipliers, core.cut_multiplier = plan.multipliers, plan.cut_multiplier
         core.count_multipliers = plan.count_multipliers
         core.notes["placement"] = notes
+    elif pruned and n_cls:
+        # below the plan's scale: the count multipliers from the LP over eligibility groups,
+        # so that the bound knows how many clients every assignment leaves out (its count cut)
+        cert = count_certificate(catalogue, mult, core.capacity)
+        if cert is not None and cert[0] > 0:
+            core.count_multipliers = cert[1]
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,
         available=available, unavailable_reason=unavailable_reason, cap_points=cap_points, max_clients=max_clients,

@@ -42,7 +42,7 @@ from scheduling import pricing
 from scheduling.core import AssignmentCore, Evaluation, agent_loads, balance_floor, evaluate
 from scheduling.lp import LPResult, MIPResult, lagrangian_bound, solve_lp, solve_mip
 from scheduling.model import build_cpsat
-from scheduling.placement import complete, shortfall
+from scheduling.placement import complete
 
 #: pairs up to which the whole problem goes to CP-SAT directly
 DIRECT_PAIRS = 400
@@ -949,13 +949,12 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         if whole_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair")
             share = options.price_share + (0.0 if climb else options.ascent_share)
-            # where the LP leaves units out, the whole number it certifies every assignment
-            # leaves (`shortfall`: an LP over eligibility groups, every eligible pair) is a row of
-            # the LP (demo region: 61.50 unassigned, so at least 62)
+            # the whole number of units every assignment leaves out, certified by the count
+            # multipliers (`placement.count_certificate`), is a row of the LP (demo region:
+            # 61.50 unassigned, so at least 62)
             k_cut = 0
-            if lp.u.sum() > 1e-6 and core.unassigned_cost is not None:
-                short = shortfall(core.catalogue, core.multiplicity, core.capacity)
-                k_cut = int(math.ceil(short[0] - 1e-6)) if short is not None else 0
+            if core.count_multipliers is not None and core.unassigned_cost is not None:
+                k_cut = core.catalogue.fewest_unassigned(core.count_multipliers, core.multiplicity, core.capacity)
             whole = catalogue_lp_bound(core, options.price_rounds,
                                        None if options.deterministic else share * options.time_limit, min_unassigned=k_cut)
             if whole is not None:
@@ -963,6 +962,9 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
                     {"lp_all_pairs": round(whole.bound, 1), "lp_all_pairs_count_cut": k_cut, "lp_all_pairs_rounds": whole.rounds,
                      "lp_all_pairs_columns": whole.columns, "lp_all_pairs_priced": whole.status == "optimal"})
                 bound = max(bound, whole.integer_bound)
+            elif not climb:  # not even its first round finished: the climb after all
+                bound = max(bound, full_bound(core, starts, upper=upper, ascent_iterations=options.ascent_iterations,
+                                              ascent_seconds=None if options.deterministic else max(0.5, min(left() - 0.5, options.ascent_share * options.time_limit))))
         lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)

@@ -5,6 +5,7 @@ search works on candidate pairs (`scheduling.placement`)."""
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import numpy as np
@@ -925,3 +926,50 @@ def test_whole_lp_bound_carries_the_certified_count_of_unassigned(tiny):
     assert with_row.bound > without.bound + 1.0  # the LP left a fraction of a client more out
     assert result.bound >= with_row.integer_bound
     assert result.bound <= result.evaluation.objective
+
+
+def test_a_pricing_round_out_of_time_keeps_the_rounds_before_it(tiny, monkeypatch):
+    """Column generation whose second LP fails (its time limit, here patched) keeps the
+    first round: a finite bound, corrected for the pairs not priced yet, so at most the
+    fully priced LP's, and said to be not fully priced."""
+    import scipy.optimize
+
+    import scheduling.problem as problem_mod
+    from scheduling.solve import catalogue_lp_bound
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0))
+    core = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core.with_changes(balance=None)
+    full = catalogue_lp_bound(core, 30)
+    assert full.rounds >= 2 and full.status == "optimal"
+    real = scipy.optimize.linprog
+    calls = []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        res = real(*args, **kwargs)
+        if len(calls) == 2:
+            res.status, res.x = 1, None  # as HiGHS reports a time limit
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "linprog", second_fails)
+    cut = catalogue_lp_bound(core, 30)
+    assert cut is not None and cut.rounds == 1 and cut.status == "optimal, not fully priced"
+    assert math.isfinite(cut.bound) and cut.bound <= full.bound + 1e-6
+
+
+def test_whole_lp_that_does_not_solve_falls_back_to_the_climb(tiny, monkeypatch):
+    """Below the plan's scale, when not even the first round of the LP over every eligible
+    pair finishes (patched), the bound still climbs (its figures say so) and stays valid."""
+    import scheduling.solve as solve_mod
+    from scheduling.solve import SolveOptions, solve_core
+
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    core = build_problem(_wide_region(tiny, n_coaches=9, n_clients=70), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg)).core
+    monkeypatch.setattr(solve_mod, "catalogue_lp_bound", lambda *a, **k: None)
+    # wall-clock: there the LP over every pair replaces the climb (deterministic runs climb first)
+    result = solve_core(core, SolveOptions(time_limit=3, deterministic=False))
+    figures = core.notes["bound"]
+    assert "lagrangian_climbed" in figures and "lp_all_pairs" not in figures
+    assert figures["count_cut"] >= 1  # the certified count of unassigned rides along
+    assert math.isfinite(result.bound) and result.bound <= result.evaluation.objective
