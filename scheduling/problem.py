@@ -722,9 +722,10 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         core.multipliers, core.cut_multiplier = plan.multipliers, plan.cut_multiplier
         core.count_multipliers = plan.count_multipliers
         core.notes["placement"] = notes
-    elif pruned and n_cls:
+    elif pruned and n_cls and mode != "intake":
         # below the plan's scale: the count multipliers from the LP over eligibility groups,
-        # so that the bound knows how many clients every assignment leaves out (its count cut)
+        # so that the bound knows how many clients every assignment leaves out (its count cut;
+        # not for an intake, whose 2 s it would cost 0.2 s at 50k, and where room is the rule)
         cert = count_certificate(catalogue, mult, core.capacity)
         if cert is not None and cert[0] > 0:
             core.count_multipliers = cert[1]
