@@ -109,8 +109,14 @@ def run_optimisation(
         )
 
         at = built_at if problem.plan is not None else lo
-        result = solve_core(problem.core, sopts, part(progress, at, hi))
-        return complete_unplaced(problem, result, None if options.deterministic else max(0.2, reserve))
+        cb = part(progress, at, hi)
+        result = solve_core(problem.core, sopts, cb)
+        before = result.evaluation.unassigned
+        problem, result = complete_unplaced(problem, result, None if options.deterministic else max(0.2, reserve))
+        if result.evaluation.unassigned < before:
+            cb(1.0, 1.0, f"objective {result.objective}, bound {result.bound}: "
+                         f"{before - result.evaluation.unassigned} more placed over every eligible coach")
+        return problem, result
 
     problem, result = solve(mode, 1.0, 0.0, 1.0) if mode != "what_if" else solve(mode, 0.5, 0.0, 0.5)
     escalated = False

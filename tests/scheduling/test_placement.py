@@ -888,7 +888,10 @@ def test_run_optimisation_completes_what_the_search_left_out_and_the_proposal_fo
 
     monkeypatch.setattr(solve_mod, "solve_core", leaves_one_out)
     cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
-    proposal = run_optimisation(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=cfg))
+    heard = []
+    proposal = run_optimisation(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=cfg),
+                                progress=lambda d, t, msg: heard.append(msg))
+    assert any("1 more placed" in msg for msg in heard)  # the bar ends with the figures the proposal has
     done = proposal.solver["completed"]
     assert done["unassigned_before"] == 1 and done["unassigned"] == 0
     assert proposal.after["summary"]["unassigned"] == 0 and not proposal.unassigned
