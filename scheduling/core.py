@@ -78,8 +78,9 @@ class AssignmentCore:
     #: capacity multipliers of the LP that minimises the units left unassigned: they certify
     #: how many every assignment leaves (`PairCatalogue.fewest_unassigned`), the count cut
     count_multipliers: np.ndarray | None = None
-    #: units every assignment leaves unassigned, certified elsewhere (`placement.shortfall`,
-    #: rounded up): the LP gets the row "at least this many unassigned" (a valid cut)
+    #: units every assignment leaves unassigned, certified elsewhere
+    #: (`placement.count_certificate`): the LP gets the row "at least this many unassigned"
+    #: (a valid cut)
     min_unassigned: int = 0
     #: the LP over these pairs without the balance rows (`lp.LPResult`), when building the
     #: problem solved it already (`solve.lp_start`): the solve uses it instead of solving again

@@ -734,8 +734,9 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
     whose unit fits the agent (no assignment uses another), with the balance rows (when the
     core has them) and move cap: column generation started from the core's candidate pairs
     (`solve_lp`; with `duals` of the LP over them, from every pair those duals price out).
-    `min_unassigned`: a certified count of units every assignment leaves out (`shortfall`,
-    rounded up), added as a row (not with `duals`, whose rows must be the same).
+    `min_unassigned`: a certified count of units every assignment leaves out
+    (`placement.count_certificate`), added as a row (not with `duals`, whose rows must be the
+    same).
     Its bound is valid whether or not pricing finished. None when no pair fits or the LP
     fails; the caller keeps the catalogue's size in check (`SolveOptions.price_max_pairs`)."""
     cat = core.catalogue
