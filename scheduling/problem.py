@@ -761,8 +761,7 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
     from scheduling.solve import admissible
 
     core = problem.core
-    if (problem.plan is not None or problem.catalogue is None or problem.with_fillings is None
-            or result.evaluation.unassigned == 0 or core.unassigned_cost is None):
+    if problem.plan is not None or problem.with_fillings is None or result.evaluation.unassigned == 0:
         return problem, result
     t0 = time.perf_counter()
     on = result.x > 0
@@ -782,12 +781,8 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
         "objective_before": int(result.evaluation.objective), "placed": stats.get("placed", 0),
         "operations": stats.get("operations", 0), "exchanged": stats.get("exchanged"),
         "seconds": round(time.perf_counter() - t0, 2)}}
-    done = replace(result, x=new_core.start.copy(), evaluation=ev, lp=None,
-                   bound=min(result.bound, ev.objective) if ev.feasible else result.bound,
-                   improvements=result.improvements + 1,
-                   seconds=result.seconds + (time.perf_counter() - t0))
-    if done.status != "infeasible":
-        done.status = "optimal" if ev.feasible and ev.objective <= done.bound else ("feasible" if ev.feasible else "infeasible")
+    done = replace(result, lp=None, improvements=result.improvements + 1, seconds=result.seconds + (time.perf_counter() - t0))
+    done.settle(new_core.start.copy(), ev, result.bound)
     return replace(problem, core=new_core, parts=parts, pair_km=km), done
 
 

@@ -128,6 +128,13 @@ class SolveResult:
             return math.inf
         return (self.objective - self.bound) / max(1.0, abs(self.objective))
 
+    def settle(self, x: np.ndarray, ev: Evaluation, bound: int) -> None:
+        """Take `x` (evaluated `ev`) as the solution with the proven `bound`: a feasible
+        solution caps the bound, and the status follows (an infeasible verdict stays)."""
+        self.x, self.evaluation, self.bound = x, ev, min(bound, ev.objective) if ev.feasible else bound
+        if self.status != "infeasible":
+            self.status = "optimal" if ev.feasible and ev.objective <= bound else ("feasible" if ev.feasible else "infeasible")
+
     def stats(self) -> dict:
         return {
             "objective": int(self.objective),
@@ -1020,10 +1027,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
             rest = left() if not options.deterministic else (budget or options.time_limit) * (1 - options.lns_share)
             x, ev, bound = _whole(core, x, ev, bound, options, rest, cb, result, 0.7,
                                   mandatory=mandatory)
-    ev = evaluate(original, x)
-    result.x, result.evaluation, result.bound = x, ev, min(bound, ev.objective) if ev.feasible else bound
-    if result.status != "infeasible":
-        result.status = "optimal" if ev.feasible and ev.objective <= bound else ("feasible" if ev.feasible else "infeasible")
+    result.settle(x, evaluate(original, x), bound)
+    ev = result.evaluation
     result.seconds = time.perf_counter() - t0
     cb(1.0, 1.0, f"objective {ev.objective}, bound {result.bound}")
     return result
