@@ -94,7 +94,7 @@ def run_optimisation(
         # (`complete_unplaced`); in wall-clock runs that takes 5 % of the limit (at most 2 s),
         # set aside when some are certain to stay out (the count certificate; elsewhere a
         # fifth of a second: the intake of 500 at 50k lost half its bound to the set-aside)
-        certain = problem.plan is None and problem.core.count_multipliers is not None
+        certain = problem.plan is None and (problem.core.count_multipliers is not None or problem.core.min_unassigned > 0)
         reserve = min(2.0, max(0.2, 0.05 * limit)) if certain and not options.deterministic else 0.0
         sopts = SolveOptions(
             time_limit=(limit - reserve) * (2.0 if options.deterministic else 1.0),

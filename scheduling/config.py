@@ -110,6 +110,14 @@ class ScheduleConfig:
     candidates_per_client: int = 8
     #: plus this many eligible coaches with the most room in the current state
     room_candidates: int = 6
+    #: a full rebalance keeps every eligible pair (no candidates) when there are at most this
+    #: many per second of its time limit, and at most the LP's size with balance rows
+    #: (`SolveOptions.lp_max_pairs`); an intake or what-if keeps its candidates. On
+    #: generated regions of 5 000-6 500 clients (80k-140k pairs) the candidates cost 1-4 % at
+    #: 20-50 s; with less time the LP over every pair may not finish, and the bound then falls
+    #: back without the catalogue's help (5 000 clients at 5 s: gap 99 %). Measured
+    #: 2026-12-06, docs/scheduling.md, engine step 2
+    all_pairs_per_second: int = 5_000
 
     def to_dict(self) -> dict:
         return asdict(self)

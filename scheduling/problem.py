@@ -145,8 +145,9 @@ class CaseloadProblem:
     catalogue: PairCatalogue | None = None
     #: the placement plan (regional scale only)
     plan: PlacementPlan | None = None
-    #: builds the core again over the candidate pairs plus the pairs of given fillings
-    #: ((items, agents, quantities), the first one the start): (core, parts, pair_km)
+    #: builds the core again over its pairs (candidates or every eligible pair) plus the pairs
+    #: of given fillings ((items, agents, quantities), the first one the start): (core, parts,
+    #: pair_km)
     with_fillings: object | None = field(default=None, repr=False)
 
     @property
@@ -563,6 +564,10 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         sig_agents.append(ag)
         sig_masks.append(mask)
     width = k_cand + k_room + 1
+    n_eligible = sum(len(c) * len(ag) for c, ag in zip(sig_lists, sig_agents))
+    # a full rebalance with the time for it keeps every eligible pair (`all_pairs_per_second`)
+    if mode == "full" and n_eligible <= min(SolveOptions.lp_max_pairs, cfg.all_pairs_per_second * options.time_limit):
+        k_cand = 0
     pruned = bool(k_cand) and any(len(ag) > width for ag in sig_agents)
     n_candidates = sum(len(c) * (min(len(ag), width) if k_cand else len(ag)) for c, ag in zip(sig_lists, sig_agents))
     cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
@@ -640,15 +645,16 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     max_h = options.max_handovers if options.max_handovers is not None else cfg.max_handovers
 
     def make_core(fills: list[tuple]) -> tuple[AssignmentCore, dict, np.ndarray]:
-        """The core over the candidate pairs and the pairs of `fills` ((items, agents,
-        quantities) each; the first is the start), its cost parts per pair and distances."""
+        """The core over the candidate pairs (or every eligible pair) and the pairs of
+        `fills` ((items, agents, quantities) each; the first is the start; no pair twice), its
+        cost parts per pair and distances."""
         il, al = list(item_l), list(agent_l)
         for f in fills:
             il.append(f[0])
             al.append(f[1])
         pair_item = np.concatenate(il) if il else np.zeros(0, dtype=np.int64)
         pair_agent = np.concatenate(al) if al else np.zeros(0, dtype=np.int64)
-        if pruned:
+        if pruned or fills:
             uniq = np.unique(pair_item * max(1, n_co) + pair_agent)
             pair_item, pair_agent = uniq // max(1, n_co), uniq % max(1, n_co)
         order = np.lexsort((pair_agent, pair_item))
@@ -722,13 +728,18 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         core.multipliers, core.cut_multiplier = plan.multipliers, plan.cut_multiplier
         core.count_multipliers = plan.count_multipliers
         core.notes["placement"] = notes
-    elif pruned and n_cls and mode != "intake":
+    elif n_cls and mode != "intake":
         # below the plan's scale: the count multipliers from the LP over eligibility groups,
         # so that the bound knows how many clients every assignment leaves out (its count cut;
-        # not for an intake, whose 2 s it would cost 0.2 s at 50k, and where room is the rule)
+        # not for an intake, whose 2 s it would cost 0.2 s at 50k, and where room is the rule).
+        # Where the core holds every eligible pair its own LP is the whole one and gets the
+        # certified count as a row
         cert = count_certificate(catalogue, mult, core.capacity)
         if cert is not None and cert[0] > 0:
-            core.count_multipliers = cert[1]
+            if pruned:
+                core.count_multipliers = cert[1]
+            else:
+                core.min_unassigned = int(cert[0])
     return CaseloadProblem(
         mode=mode, options=options, coach_ids=coach_ids, coach_team=coach_team, team_ids=team_ids,
         available=available, unavailable_reason=unavailable_reason, cap_points=cap_points, max_clients=max_clients,
@@ -740,15 +751,16 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
                      "team_kind": team_kind, "team_secs": team_secs},
         client_lat=lat, client_lon=lon, client_targets=targets,
         fingerprint=caseload_fingerprint(region), catalogue=catalogue, plan=plan,
-        with_fillings=make_core if pruned else None,
+        with_fillings=make_core,
     )
 
 
 def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit: float | None = None) -> tuple[CaseloadProblem, SolveResult]:
-    """Below the placement plan's scale, where the core holds candidate pairs only: a solution
-    that leaves clients unassigned, made whole over every eligible pair (`placement.complete`:
-    room gathered for the units left out, each usage type's slots filled again, the
-    exchange). The problem's core then holds the candidates plus the new pairs. Kept only when
+    """Below the placement plan's scale (the core holds candidate pairs, or every eligible
+    pair): a solution that leaves clients unassigned, made whole over every eligible pair
+    (`placement.complete`: room gathered for the units left out, each usage type's slots
+    filled again, the exchange). The problem's core then holds its pairs plus the new ones
+    (with every pair already there, the same pairs). Kept only when
     the whole objective (balance included) is lower and every capacity and the handover cap
     hold; else `problem` and `result` come back unchanged.
 
@@ -775,7 +787,7 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
     if ev.objective >= result.evaluation.objective or not admissible(new_core, ev):
         return problem, result
     new_core.multipliers, new_core.cut_multiplier = core.multipliers, core.cut_multiplier
-    new_core.count_multipliers = core.count_multipliers
+    new_core.count_multipliers, new_core.min_unassigned = core.count_multipliers, core.min_unassigned
     new_core.notes = {**core.notes, "completed": {
         "unassigned_before": int(result.evaluation.unassigned), "unassigned": int(ev.unassigned),
         "objective_before": int(result.evaluation.objective), "placed": stats.get("placed", 0),

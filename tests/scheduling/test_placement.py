@@ -67,7 +67,7 @@ def _wide_region(tiny, n_coaches: int = 18, n_clients: int = 70, seed: int = 5):
 
 def test_catalogue_costs_match_the_candidate_pairs(tiny):
     region = _wide_region(tiny)
-    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
     problem = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
     core, cat = problem.core, problem.catalogue
     assert core.catalogue is cat, "pruned candidates: the core must carry every eligible pair"
@@ -81,7 +81,7 @@ def test_bound_over_candidates_holds_for_the_whole_problem(tiny):
     real one; the bound it reports must still be below what the full model reaches."""
     region = _wide_region(tiny)
     pruned = run_optimisation(region, "full", ScheduleOptions(
-        plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1)))
+        plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)))
     full = run_optimisation(region, "full", ScheduleOptions(
         plan_date=tiny.PLAN_DATE, time_limit=8, config=ScheduleConfig(candidates_per_client=0)))
     assert pruned.solver["bound"] is not None and pruned.solver["bound"] > 0
@@ -373,7 +373,7 @@ def test_intake_bound_is_the_lp_over_every_eligible_pair(tiny):
     clients = region.clients.copy()
     clients.loc[clients.index[::4], "coach_id"] = None  # 20 clients wait for a coach
     region.clients = clients
-    pruned = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    pruned = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
     core = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=pruned)).core
     assert core.catalogue is not None and core.n_pairs < core.catalogue.n_pairs
     opts = dict(time_limit=3, deterministic=True, work_budget=1)
@@ -496,7 +496,7 @@ def test_deterministic_search_after_a_placement_plan_gets_a_quarter(tiny, monkey
 
     monkeypatch.setattr(solve_mod, "solve_core", recording)
     region = _wide_region(tiny)
-    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0))
     run_optimisation(region, "full", opts)
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
     proposal = run_optimisation(region, "full", opts)
@@ -679,7 +679,7 @@ def test_progress_covers_the_placement_plan_and_the_search_on_one_bar(tiny, monk
 
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
     heard = []
-    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0))
     proposal = run_optimisation(_wide_region(tiny), "full", opts, progress=lambda d, t, msg: heard.append((d / t, msg)))
     # the figures of how the bound was found go with the proposal, beside the bound itself
     assert isinstance(proposal.solver["bound"], int) and "lagrangian_start" in proposal.solver["bound_figures"]
@@ -734,7 +734,7 @@ def test_lp_start_is_whole_feasible_over_every_eligible_pair_and_deterministic(t
     from scheduling.solve import lp_start
 
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
-    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0))
     core = build_problem(_wide_region(tiny), "full", opts).core
     cat = core.catalogue
     lp, fill, figures = lp_start(core)
@@ -768,7 +768,7 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
         return real(core, *args, **kwargs)
 
     monkeypatch.setattr(solve_mod, "solve_lp", counting)
-    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1))
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0))
     problem = build_problem(_wide_region(tiny), "full", opts)
     core, cat = problem.core, problem.catalogue
     figures = problem.core.notes["placement"]["candidate_lp"]
@@ -814,7 +814,7 @@ def test_lp_priced_from_the_candidates_duals_needs_a_round_less(tiny, monkeypatc
     from scheduling.solve import catalogue_lp_bound
 
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
-    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0))
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0, all_pairs_per_second=0))
     core = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core.with_changes(balance=None)
     cand = solve_lp(core)
     plain = catalogue_lp_bound(core, 30)
@@ -845,7 +845,7 @@ def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_p
     from scheduling.problem import complete_unplaced
     from scheduling.solve import SolveOptions, evaluate, solve_core
 
-    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
     problem = build_problem(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
     core, cat = problem.core, problem.catalogue
     assert problem.plan is None and core.catalogue is cat
@@ -887,7 +887,7 @@ def test_run_optimisation_completes_what_the_search_left_out_and_the_proposal_fo
         return _drop_one_unit(core, real(core, options, progress))
 
     monkeypatch.setattr(solve_mod, "solve_core", leaves_one_out)
-    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
     heard = []
     proposal = run_optimisation(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=cfg),
                                 progress=lambda d, t, msg: heard.append(msg))
@@ -896,6 +896,63 @@ def test_run_optimisation_completes_what_the_search_left_out_and_the_proposal_fo
     assert done["unassigned_before"] == 1 and done["unassigned"] == 0
     assert proposal.after["summary"]["unassigned"] == 0 and not proposal.unassigned
     assert proposal.solver["objective"] < done["objective_before"]
+
+
+def test_a_rebalance_with_the_time_for_it_keeps_every_eligible_pair(tiny):
+    """Candidates are pruned only where the eligible pairs exceed `all_pairs_per_second` per
+    second of the time limit: otherwise the core holds every eligible pair (its own LP is the
+    whole one, no catalogue on the core) and the completion can still rebuild it. An intake
+    or a what-if keeps its candidates."""
+    region = _wide_region(tiny)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    dense = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=cfg))
+    n = dense.catalogue.n_pairs
+    assert dense.core.n_pairs == n and dense.core.catalogue is None
+    short = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=0.9 * n / cfg.all_pairs_per_second, config=cfg))
+    never = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=ScheduleConfig(
+        candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)))
+    for pruned in (short, never):
+        assert pruned.core.n_pairs < n and pruned.core.catalogue is pruned.catalogue
+    released = _wide_region(tiny)
+    released.clients = released.clients.assign(coach_id=None)
+    intake = build_problem(released, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=cfg))
+    assert intake.core.n_pairs < intake.catalogue.n_pairs
+    what_if = build_problem(region, "what_if", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=cfg))
+    assert what_if.core.n_pairs < what_if.catalogue.n_pairs
+    rebuilt, _, _ = dense.with_fillings([(dense.core.pair_item[:3], dense.core.pair_agent[:3], np.ones(3, dtype=np.int64))])
+    np.testing.assert_array_equal(rebuilt.pair_item, dense.core.pair_item)  # no pair twice
+    np.testing.assert_array_equal(rebuilt.pair_agent, dense.core.pair_agent)
+
+
+def test_a_core_of_every_pair_gets_the_certified_count_as_an_lp_row(tiny):
+    """Where the core holds every eligible pair and clients must stay out, building gives it
+    the certified count (the rounded-up `shortfall`) as the LP row "at least k unassigned",
+    which raises the LP's bound."""
+    region = _wide_region(tiny, n_coaches=9, n_clients=70)
+    core = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE)).core
+    assert core.catalogue is None
+    short, _ = shortfall(build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE)).catalogue,
+                         core.multiplicity, core.capacity)
+    assert short > 0.5 and core.min_unassigned == int(np.ceil(short - 1e-6))
+    assert solve_lp(core).bound > solve_lp(core.with_changes(min_unassigned=0)).bound + 1.0
+
+
+def test_run_optimisation_completes_over_a_core_of_every_pair(tiny, monkeypatch):
+    """The completion after the search also runs where the core holds every eligible pair
+    (no candidates): a search that leaves a client out (patched) gets them placed."""
+    import scheduling.solve as solve_mod
+
+    real = solve_mod.solve_core
+
+    def leaves_one_out(core, options=None, progress=None):
+        assert core.catalogue is None
+        return _drop_one_unit(core, real(core, options, progress))
+
+    monkeypatch.setattr(solve_mod, "solve_core", leaves_one_out)
+    proposal = run_optimisation(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3))
+    done = proposal.solver["completed"]
+    assert done["unassigned_before"] == 1 and done["unassigned"] == 0
+    assert proposal.after["summary"]["unassigned"] == 0 and proposal.solver["objective"] < done["objective_before"]
 
 
 def test_lp_row_for_certified_unassigned_units_raises_the_bound():
@@ -917,7 +974,7 @@ def test_whole_lp_bound_carries_the_certified_count_of_unassigned(tiny):
     from scheduling.solve import SolveOptions, catalogue_lp_bound, solve_core
 
     region = _wide_region(tiny, n_coaches=9, n_clients=70)
-    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
     core = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg)).core
     short, _ = shortfall(core.catalogue, core.multiplicity, core.capacity)
     assert short > 0.5
@@ -941,7 +998,7 @@ def test_a_pricing_round_out_of_time_keeps_the_rounds_before_it(tiny, monkeypatc
     from scheduling.solve import catalogue_lp_bound
 
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
-    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0))
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0, all_pairs_per_second=0))
     core = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core.with_changes(balance=None)
     full = catalogue_lp_bound(core, 30)
     assert full.rounds >= 2 and full.status == "optimal"
@@ -967,7 +1024,7 @@ def test_whole_lp_that_does_not_solve_falls_back_to_the_climb(tiny, monkeypatch)
     import scheduling.solve as solve_mod
     from scheduling.solve import SolveOptions, solve_core
 
-    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
     core = build_problem(_wide_region(tiny, n_coaches=9, n_clients=70), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg)).core
     monkeypatch.setattr(solve_mod, "catalogue_lp_bound", lambda *a, **k: None)
     # wall-clock: there the LP over every pair replaces the climb (deterministic runs climb first)
