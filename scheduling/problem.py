@@ -147,7 +147,7 @@ class CaseloadProblem:
     plan: PlacementPlan | None = None
     #: builds the core again over its pairs (candidates or every eligible pair) plus the pairs
     #: of given fillings ((items, agents, quantities), the first one the start): (core, parts,
-    #: pair_km)
+    #: pair_km); `build_problem` always sets it
     with_fillings: object | None = field(default=None, repr=False)
 
     @property
@@ -765,15 +765,15 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
     hold; else `problem` and `result` come back unchanged.
 
     At regional scale the placement plan gathers room before the search; below it the search
-    works on the candidates alone, and on the demo region (5 000 clients, 38 coaches, seed 42)
-    its solution leaves 65 clients out where gathering places one more (measured 2026-12-05).
+    alone misses room that gathering finds: on the demo region (5 000 clients, 38 coaches,
+    seed 42) its solution left 65 clients out where gathering placed one more (2026-12-05).
     `time_limit` caps the exchange in wall-clock runs (None: deterministic)."""
     from scheduling.core import evaluate
     from scheduling.placement import complete
     from scheduling.solve import admissible
 
     core = problem.core
-    if problem.plan is not None or problem.with_fillings is None or result.evaluation.unassigned == 0:
+    if problem.plan is not None or result.evaluation.unassigned == 0:
         return problem, result
     t0 = time.perf_counter()
     on = result.x > 0

@@ -943,6 +943,12 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         bound = full_bound(core, starts, upper=upper, ascent_iterations=iterations if climb else 0,
                            ascent_seconds=None if options.deterministic else options.ascent_share * options.time_limit,
                            climb_from=lp.multipliers if from_lp else None)
+
+        def climb_after_all(seconds: float | None, climb_from: np.ndarray | None = None) -> int:
+            """The climb, where an LP over every pair that was to replace it did not finish."""
+            return full_bound(core, starts, upper=upper, ascent_iterations=options.ascent_iterations,
+                              ascent_seconds=seconds, climb_from=climb_from)
+
         if priced_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair (one round of pricing)")
             priced = catalogue_lp_bound(core.with_changes(balance=None), 1, max(1.0, left() - 1.0), duals=lp.duals)
@@ -952,8 +958,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
                      "lp_all_pairs_priced": priced.status == "optimal", "lp_all_pairs_seconds": round(priced.seconds, 2)})
                 bound = max(bound, priced.integer_bound + balance_floor(core, upper))
             else:  # the LP did not finish in the time left: the climb after all, with what is left
-                bound = max(bound, full_bound(core, starts, upper=upper, ascent_iterations=options.ascent_iterations,
-                                              ascent_seconds=max(0.5, left() - 0.5), climb_from=lp.multipliers))
+                bound = max(bound, climb_after_all(max(0.5, left() - 0.5), lp.multipliers))
         if whole_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair")
             share = options.price_share + (0.0 if climb else options.ascent_share)
@@ -971,8 +976,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
                      "lp_all_pairs_columns": whole.columns, "lp_all_pairs_priced": whole.status == "optimal"})
                 bound = max(bound, whole.integer_bound)
             elif not climb:  # not even its first round finished: the climb after all
-                bound = max(bound, full_bound(core, starts, upper=upper, ascent_iterations=options.ascent_iterations,
-                                              ascent_seconds=None if options.deterministic else max(0.5, min(left() - 0.5, options.ascent_share * options.time_limit))))
+                bound = max(bound, climb_after_all(
+                    None if options.deterministic else max(0.5, min(left() - 0.5, options.ascent_share * options.time_limit))))
         lp_seconds += time.perf_counter() - t_full
     if not np.isfinite(bound):
         bound = _trivial_bound(core)
