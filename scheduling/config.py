@@ -118,6 +118,13 @@ class ScheduleConfig:
     #: back without the catalogue's help (5 000 clients at 5 s: gap 99 %). Measured
     #: 2026-12-06, docs/scheduling.md, engine step 2
     all_pairs_per_second: int = 5_000
+    #: a full rebalance of at least this many eligible pairs starts from the placement plan
+    #: over every eligible pair (`scheduling.placement`), whether or not it keeps candidates;
+    #: below it (and in an intake or what-if below 200k candidate pairs) the solver's LP
+    #: rounding, CP-SAT and the completion place everyone they can. On generated regions of
+    #: 5 000-12 500 clients they had left 1-12 clients more out than the plan (gap 1.6-30 %
+    #: against 0.1-4 %). Measured 2026-12-06, docs/scheduling.md, engine step 3
+    full_plan_min_pairs: int = 20_000
 
     def to_dict(self) -> dict:
         return asdict(self)

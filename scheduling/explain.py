@@ -35,6 +35,10 @@ GROUP_TEXT = {
 
 #: largest explanation model (pairs) we build; beyond it only the capacity checks are given
 MAX_EXPLAIN_PAIRS = 400_000
+#: and at most this many pairs per second of the conflict search's time limit: building the
+#: model takes ~20 us a pair, outside that limit (a generated region of 8 000 clients, 59
+#: coaches, 398k pairs: 8.5 s of building for a 2 s search that found no answer)
+EXPLAIN_PAIRS_PER_SECOND = 20_000
 
 
 @dataclass
@@ -149,8 +153,9 @@ def conflict_groups(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
     n_co = problem.n_coaches
     opts = problem.options
     rep = [int(m[0]) for m in problem.class_members]
-    if core.n_items * n_co > MAX_EXPLAIN_PAIRS:
-        return {"status": "skipped", "groups": [], "text": [f"problem too large for a conflict search ({core.n_items} classes x {n_co} coaches); see the capacity checks"]}
+    if core.n_items * n_co > min(MAX_EXPLAIN_PAIRS, EXPLAIN_PAIRS_PER_SECOND * time_limit):
+        return {"status": "skipped", "groups": [], "text": [
+            f"problem too large for a conflict search in {time_limit:g} s ({core.n_items} classes x {n_co} coaches); see the capacity checks"]}
     # every class x coach pair, each with the groups that forbid it
     items, agents, reasons = [], [], []
     spec_of = _coach_attr(problem)
@@ -206,18 +211,19 @@ def conflict_groups(problem: CaseloadProblem, time_limit: float = 10.0) -> dict:
     built = build_cpsat(explain_core, assumptions=True, exclusions={g: np.array(v) for g, v in exclusions.items()})
     lits = list(built.groups.values())
     built.model.add_assumptions(lits)
+    budget = _Budget(time_limit, opts.deterministic)
     solver = _conflict_solver(time_limit, int(opts.seed), opts.deterministic)
     status = solver.solve(built.model)
+    budget.spend(solver)
     if status == cp_model.INFEASIBLE:
         idx = set(solver.sufficient_assumptions_for_infeasibility())
         core_names = [g for g, lit in built.groups.items() if lit.index in idx]
-        core_names = _minimise(built, core_names, time_limit, int(opts.seed), opts.deterministic)
+        core_names, minimal = _minimise(built, core_names, budget, int(opts.seed))
         names = sorted(g for g in core_names if g != "assign_all") or core_names
-        return {
-            "status": "infeasible",
-            "groups": names,
-            "text": [f"these constraint groups conflict: {', '.join(GROUP_TEXT.get(g, g) for g in names)} (relaxing any one of them would let every client be placed)"],
-        }
+        text = (f"these constraint groups conflict: {', '.join(GROUP_TEXT.get(g, g) for g in names)} "
+                + ("(relaxing any one of them would let every client be placed)" if minimal else
+                   "(the time for the explanation ran out before each group was tested on its own: relaxing all of them together would let every client be placed)"))
+        return {"status": "infeasible", "groups": names, "minimal": minimal, "text": [text]}
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {"status": "feasible", "groups": [], "text": ["every client can be placed when all groups hold: the unassigned clients are a time-limit effect, not a conflict"]}
     return {"status": "unknown", "groups": [], "text": [f"conflict search stopped without an answer ({solver.status_name(status)})"]}
@@ -237,20 +243,46 @@ def _conflict_solver(time_limit: float, seed: int, deterministic: bool) -> cp_mo
     return s
 
 
-def _minimise(built, names: list[str], time_limit: float, seed: int, deterministic: bool = False) -> list[str]:
+class _Budget:
+    """The conflict search's one time limit, shared by all its CP-SAT calls: seconds of
+    CP-SAT's deterministic time in deterministic runs (the same answer every run), else of the
+    wall clock."""
+
+    def __init__(self, limit: float, deterministic: bool) -> None:
+        self.limit, self.deterministic, self.spent = limit, deterministic, 0.0
+
+    def spend(self, solver: cp_model.CpSolver) -> None:
+        self.spent += solver.deterministic_time if self.deterministic else solver.wall_time
+
+    def left(self) -> float:
+        return self.limit - self.spent
+
+
+def _minimise(built, names: list[str], budget: _Budget, seed: int) -> tuple[list[str], bool]:
     """Deletion filter: drop each group in turn and keep it dropped when the rest is still
-    infeasible, so the answer is a minimal conflicting set (every group named matters)."""
+    infeasible, so the answer is a minimal conflicting set (every group named matters).
+    Each trial gets at most a quarter of the time limit, and none starts once the budget is
+    spent (a generated region of 8 000 clients: 15 calls, 11 s for a 2 s limit before).
+    Returns the groups and whether every group was tested."""
     keep = list(names)
+    minimal = True
     for g in list(names):
         if g == "assign_all" or len(keep) <= 2:
             continue
+        if budget.left() <= 0.05 * budget.limit:
+            minimal = False
+            break
         trial = [k for k in keep if k != g]
         built.model.clear_assumptions()
         built.model.add_assumptions([built.groups[k] for k in trial])
-        s = _conflict_solver(max(0.5, time_limit / 4), seed, deterministic)
-        if s.solve(built.model) == cp_model.INFEASIBLE:
+        s = _conflict_solver(min(budget.left(), max(0.5, budget.limit / 4)), seed, budget.deterministic)
+        status = s.solve(built.model)
+        budget.spend(s)
+        if status == cp_model.INFEASIBLE:
             keep = trial
-    return keep
+        elif status != cp_model.OPTIMAL and status != cp_model.FEASIBLE:
+            minimal = False  # unknown within its time: the group stays, maybe needlessly
+    return keep, minimal
 
 
 def _coach_attr(problem: CaseloadProblem) -> dict:

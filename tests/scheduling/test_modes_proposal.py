@@ -221,3 +221,57 @@ def test_bench_split_coaches_keeps_capacity_and_clients(tiny):
     assert counts == {"A": 3, "A-split1": 3}
     with pytest.raises(ValueError, match="below the 3 coaches"):
         split_coaches(r, 2)
+
+
+def test_conflict_search_keeps_one_budget_for_all_its_solves(tiny, monkeypatch):
+    """The deletion filter's CP-SAT calls share the conflict search's time limit with the
+    first solve: once it is spent no trial starts, and the answer says the groups were not
+    each tested on their own. With the budget, each group named is needed."""
+    import scheduling.explain as explain_mod
+    from scheduling.explain import conflict_groups
+    from scheduling.problem import build_problem
+
+    # three youth clients of 2.1 points: only coach Y (4 points) may take them
+    coaches = [tiny.coach("Y", specs=("bijstand", "youth"), cap=4), tiny.coach("W", specs=("bijstand",), cap=50, munis=("GM0302",))]
+    clients = [tiny.client(f"y{i}", benefit="bijstand", age="18-26", rung=3, complexity=1) for i in range(3)]
+    problem = build_problem(tiny.make_region(coaches, clients), "intake", opts(tiny))
+    calls = []
+    real = explain_mod._conflict_solver
+
+    def counting(time_limit, seed, deterministic):
+        calls.append(time_limit)
+        return real(time_limit, seed, deterministic)
+
+    monkeypatch.setattr(explain_mod, "_conflict_solver", counting)
+    whole = conflict_groups(problem, time_limit=4.0)
+    assert whole["status"] == "infeasible" and whole["minimal"]
+    # W may not take them twice over (specialisation and municipality): either one, with
+    # Y's points, is a minimal conflict; the first solve named more
+    assert len(whole["groups"]) == 2 and "capacity:points" in whole["groups"]
+    assert set(whole["groups"]) - {"capacity:points"} <= {"specialisation", "municipality"}
+    assert len(calls) > 1 and all(t <= 4.0 for t in calls)
+
+    calls.clear()
+    monkeypatch.setattr(explain_mod._Budget, "spend", lambda self, solver: setattr(self, "spent", self.limit))
+    spent = conflict_groups(problem, time_limit=4.0)
+    assert len(calls) == 1, "no trial may start once the budget is spent"
+    assert spent["status"] == "infeasible" and not spent["minimal"]
+    assert set(spent["groups"]) > set(whole["groups"])
+    assert "ran out" in spent["text"][0]
+
+
+def test_conflict_search_is_skipped_where_building_its_model_would_outlast_it(tiny, monkeypatch):
+    """The model of every class x coach pair is built outside the search's time limit, so it
+    is built only up to `EXPLAIN_PAIRS_PER_SECOND` pairs per second of that limit."""
+    import scheduling.explain as explain_mod
+    from scheduling.explain import conflict_groups
+    from scheduling.problem import build_problem
+
+    coaches = [tiny.coach("Y", specs=("bijstand", "youth"), cap=4), tiny.coach("W", specs=("bijstand",), cap=50)]
+    clients = [tiny.client(f"y{i}", benefit="bijstand", age="18-26", rung=3, complexity=1) for i in range(3)]
+    problem = build_problem(tiny.make_region(coaches, clients), "intake", opts(tiny))
+    pairs = problem.core.n_items * problem.n_coaches
+    monkeypatch.setattr(explain_mod, "EXPLAIN_PAIRS_PER_SECOND", pairs)
+    assert conflict_groups(problem, time_limit=1.0)["status"] == "infeasible"
+    skipped = conflict_groups(problem, time_limit=0.5)
+    assert skipped["status"] == "skipped" and "in 0.5 s" in skipped["text"][0]

@@ -992,8 +992,7 @@ def test_a_pricing_round_out_of_time_keeps_the_rounds_before_it(tiny, monkeypatc
     """Column generation whose second LP fails (its time limit, here patched) keeps the
     first round: a finite bound, corrected for the pairs not priced yet, so at most the
     fully priced LP's, and said to be not fully priced."""
-    import scipy.optimize
-
+    import scheduling.lp as lp_mod
     import scheduling.problem as problem_mod
     from scheduling.solve import catalogue_lp_bound
 
@@ -1002,17 +1001,15 @@ def test_a_pricing_round_out_of_time_keeps_the_rounds_before_it(tiny, monkeypatc
     core = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core.with_changes(balance=None)
     full = catalogue_lp_bound(core, 30)
     assert full.rounds >= 2 and full.status == "optimal"
-    real = scipy.optimize.linprog
+    real = lp_mod._KeptLP.run
     calls = []
 
-    def second_fails(*args, **kwargs):
+    def second_fails(self, time_limit):
         calls.append(1)
-        res = real(*args, **kwargs)
-        if len(calls) == 2:
-            res.status, res.x = 1, None  # as HiGHS reports a time limit
-        return res
+        optimal = real(self, time_limit)
+        return optimal and len(calls) != 2  # the second as HiGHS reports a time limit
 
-    monkeypatch.setattr(scipy.optimize, "linprog", second_fails)
+    monkeypatch.setattr(lp_mod._KeptLP, "run", second_fails)
     cut = catalogue_lp_bound(core, 30)
     assert cut is not None and cut.rounds == 1 and cut.status == "optimal, not fully priced"
     assert math.isfinite(cut.bound) and cut.bound <= full.bound + 1e-6
@@ -1033,3 +1030,32 @@ def test_whole_lp_that_does_not_solve_falls_back_to_the_climb(tiny, monkeypatch)
     assert "lagrangian_climbed" in figures and "lp_all_pairs" not in figures
     assert figures["count_cut"] >= 1  # the certified count of unassigned rides along
     assert math.isfinite(result.bound) and result.bound <= result.evaluation.objective
+
+
+def test_a_full_rebalance_where_clients_must_stay_out_starts_from_the_placement_plan(tiny):
+    """From `full_plan_min_pairs` eligible pairs a full rebalance takes the placement plan
+    when the count certificate says some clients must stay out, whether the core keeps
+    candidates or every pair (then the certified count is a row of the core's LP, whose
+    catalogue bound is not needed); not where everyone fits, not below the size, not in an
+    intake. The proposal then leaves out no more than the certified count."""
+    short_region = _wide_region(tiny, n_coaches=9, n_clients=70)
+    plan_always = ScheduleConfig(full_plan_min_pairs=0)
+
+    def built(region, mode="full", **cfg):
+        return build_problem(region, mode, ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=ScheduleConfig(**cfg)))
+
+    every_pair = built(short_region, full_plan_min_pairs=0)
+    assert every_pair.plan is not None and every_pair.core.catalogue is None
+    assert every_pair.plan.fewest_units > 0 and every_pair.core.min_unassigned == every_pair.plan.fewest_units
+    pruned = built(short_region, full_plan_min_pairs=0, candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
+    assert pruned.plan is not None and pruned.core.catalogue is pruned.catalogue
+    assert pruned.core.count_multipliers is not None and pruned.core.min_unassigned == 0
+    assert built(short_region).plan is None  # 9 coaches x 70 clients: far below 20 000 pairs
+    assert built(short_region, "intake", full_plan_min_pairs=0).plan is None
+    fits = _wide_region(tiny, n_coaches=30, n_clients=70)
+    assert shortfall(built(fits).catalogue, built(fits).core.multiplicity, built(fits).core.capacity)[0] < 0.5
+    assert built(fits, full_plan_min_pairs=0).plan is None
+
+    proposal = run_optimisation(short_region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=plan_always))
+    assert "placement" in proposal.solver
+    assert proposal.after["summary"]["unassigned"] == every_pair.plan.fewest_units
