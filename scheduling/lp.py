@@ -251,12 +251,66 @@ class _KeptLP:
         self.iterations.append(int(h.getInfo().simplex_iteration_count))
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
+    def status_text(self) -> str:
+        return self.h.modelStatusToString(self.h.getModelStatus())
+
     def solution(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         """(objective, column values, equality duals, inequality duals)."""
         sol = self.h.getSolution()
         dual = np.asarray(sol.row_dual, dtype=float)
         return (float(self.h.getInfo().objective_function_value), np.asarray(sol.col_value, dtype=float),
                 dual[: self.mat.n_eq], dual[self.mat.n_eq:])
+
+
+class _OnceLP:
+    """The LP solved once (no pricing), by scipy's HiGHS (`linprog`): the interface of
+    `_KeptLP`. Where no round follows, nothing is gained by keeping the model, and the
+    vertex it gives is the one the rest of the engine was tuned and measured with: highspy's
+    HiGHS returns other vertices of the same optimum, and the 50k placement plan's residual
+    solves rounded one of them to 202 clients left out against 201 (generated region,
+    deterministic; 284 both on `--seed 2`)."""
+
+    def __init__(self, mat: _LPMatrix, b_eq: np.ndarray, b_ub: np.ndarray) -> None:
+        self.mat, self.b_eq, self.b_ub = mat, b_eq, b_ub
+        self.n_extra = sum(b.shape[1] for b in mat.extra_columns()[0])
+        self.pairs = np.zeros(0, dtype=np.int64)
+        self.iterations: list[int] = []
+        self.res = None
+        self.status = ""
+
+    def add_pairs(self, pairs: np.ndarray) -> None:
+        self.pairs = np.concatenate([self.pairs, pairs])
+
+    def run(self, time_limit: float | None) -> bool:
+        from scipy.optimize import linprog
+
+        core, mat, pairs = self.mat.core, self.mat, self.pairs
+        eq_x, ub_x, c_x, bnd_x = mat.extra_columns()
+        a_eq_p, a_ub_p = mat.pair_columns(pairs)
+        a_eq = sp.hstack([a_eq_p, *eq_x], format="csc")
+        a_ub = sp.hstack([a_ub_p, *ub_x], format="csc")
+        c = np.concatenate([core.pair_cost[pairs].astype(float), *c_x])
+        extra = np.array([(lo, np.inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
+        bounds = np.vstack([np.column_stack([np.zeros(len(pairs)), core.multiplicity[core.pair_item[pairs]]]), extra])
+        options = {"presolve": True, **({"time_limit": time_limit} if time_limit is not None else {})}
+        has_ub = a_ub.shape[0] > 0
+        res = linprog(c, A_ub=a_ub if has_ub else None, b_ub=self.b_ub if has_ub else None, A_eq=a_eq, b_eq=self.b_eq,
+                      bounds=bounds, method="highs", options=options)
+        self.iterations.append(int(getattr(res, "nit", 0) or 0))
+        self.status = str(res.message)
+        self.res = res if res.status == 0 and res.x is not None else None
+        if self.res is not None:
+            self.y_ub = np.asarray(res.ineqlin.marginals, dtype=float) if has_ub else np.zeros(0)
+        return self.res is not None
+
+    def status_text(self) -> str:
+        return self.status
+
+    def solution(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        x = np.asarray(self.res.x, dtype=float)
+        k = len(self.pairs)
+        return (float(self.res.fun), np.concatenate([x[k:], x[:k]]),  # the extra columns first, as `_KeptLP`
+                np.asarray(self.res.eqlin.marginals, dtype=float), self.y_ub)
 
 
 def solve_lp(
@@ -269,7 +323,8 @@ def solve_lp(
     """Solve the LP relaxation; with `candidates` (pair indices), by column generation, at
     most `max_rounds` rounds, and no new round after `time_limit` seconds: the bound of an
     LP not fully priced is corrected by the reduced costs outside it, so it stays valid.
-    The LP is kept in HiGHS between the rounds (`_KeptLP`), each round warm from the last.
+    The LP is kept in HiGHS between the rounds (`_KeptLP`), each round warm from the last;
+    without candidates it is solved once (`_OnceLP`).
     `duals` (an `LPResult.duals` of the LP over the candidates, with the same rows) price
     every pair before the first round, so that round already holds the columns the
     candidates' LP would add: one LP solve less."""
@@ -290,7 +345,7 @@ def solve_lp(
         if a_ub_all.shape[0]:
             rc0 = rc0 - a_ub_all.T @ duals[1]
         active = np.union1d(active, np.flatnonzero(rc0 < -1e-7))
-    kept = _KeptLP(mat, b_eq, b_ub)
+    model = _KeptLP(mat, b_eq, b_ub) if candidates is not None else _OnceLP(mat, b_eq, b_ub)
     new = active
     rounds = 0
     priced = candidates is None
@@ -298,8 +353,8 @@ def solve_lp(
     last = None  # the last round solved: (its value, columns' values, reduced costs, duals)
     while True:
         rounds += 1
-        kept.add_pairs(new)
-        ok = kept.run(None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0)))
+        model.add_pairs(new)
+        ok = model.run(None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0)))
         if not ok:
             if last is not None:
                 # a later round of pricing ran out of time: the rounds before it stand (their
@@ -310,10 +365,10 @@ def solve_lp(
             return LPResult(
                 bound=-math.inf, x=np.zeros(core.n_pairs), u=np.zeros(core.n_items),
                 reduced_cost=np.zeros(core.n_pairs), seconds=time.perf_counter() - t0,
-                columns=len(kept.pairs), rounds=rounds, status=f"lp status: {kept.h.modelStatusToString(kept.h.getModelStatus())}",
-                iterations=kept.iterations,
+                columns=len(model.pairs), rounds=rounds, status=f"lp status: {model.status_text()}",
+                iterations=model.iterations,
             )
-        fun, values, y_eq, y_ub = kept.solution()
+        fun, values, y_eq, y_ub = model.solution()
         # reduced costs of every pair (priced with the full column set)
         if a_eq_all is None:
             a_eq_all, a_ub_all = mat.pair_columns(all_pairs)
@@ -325,7 +380,7 @@ def solve_lp(
         if candidates is None:
             break
         in_lp = np.zeros(core.n_pairs, dtype=bool)
-        in_lp[kept.pairs] = True
+        in_lp[model.pairs] = True
         new = np.flatnonzero((rc < -1e-7) & ~in_lp)
         if len(new) == 0:
             priced = True
@@ -341,16 +396,16 @@ def solve_lp(
         if rounds >= max_rounds or (time_limit is not None and time.perf_counter() - t0 >= time_limit):
             break
     x = np.zeros(core.n_pairs)
-    x[kept.pairs[: len(values) - kept.n_extra]] = values[kept.n_extra:]
+    x[model.pairs[: len(values) - model.n_extra]] = values[model.n_extra:]
     u = values[: core.n_items] if mat.has_u else np.zeros(core.n_items)
     bound = fun if priced else corrected  # rounds or time ran out: the best corrected round
     n_cap = core.n_resources * core.n_agents
     return LPResult(
         bound=bound, x=x, u=np.asarray(u, dtype=float), reduced_cost=np.asarray(rc, dtype=float),
-        seconds=time.perf_counter() - t0, columns=len(values) - kept.n_extra, rounds=rounds,
+        seconds=time.perf_counter() - t0, columns=len(values) - model.n_extra, rounds=rounds,
         status="optimal" if priced else "optimal, not fully priced",
         multipliers=np.maximum(0.0, -y_ub[:n_cap]).reshape(core.n_resources, core.n_agents) if len(y_ub) >= n_cap else None,
-        duals=(y_eq, y_ub), iterations=kept.iterations,
+        duals=(y_eq, y_ub), iterations=model.iterations,
     )
 
 
