@@ -354,7 +354,10 @@ def solve_lp(
     while True:
         rounds += 1
         model.add_pairs(new)
-        ok = model.run(None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - t0)))
+        # the first round gets at least a second (without it there is no bound); a later one
+        # only what is left, since the round before it stands when it runs out
+        left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+        ok = model.run(None if left is None else max(1.0, left) if rounds == 1 else max(0.05, left))
         if not ok:
             if last is not None:
                 # a later round of pricing ran out of time: the rounds before it stand (their
