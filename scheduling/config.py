@@ -123,7 +123,7 @@ class ScheduleConfig:
     #: below it (and in an intake or what-if below 200k candidate pairs) the solver's LP
     #: rounding, CP-SAT and the completion place everyone they can. On generated regions of
     #: 5 000-12 500 clients they had left 1-12 clients more out than the plan (gap 1.6-30 %
-    #: against 0.1-4 %). Measured 2026-12-06, docs/scheduling.md, engine step 3
+    #: against 0.1-4.4 %). Measured 2026-12-06, docs/scheduling.md, engine steps 3 and 6b
     full_plan_min_pairs: int = 20_000
 
     def to_dict(self) -> dict:
