@@ -114,7 +114,8 @@ class _LPMatrix:
         return a_eq, a_ub
 
     def extra_columns(self):
-        """Columns for u (per item) and the balance levels, with their costs and bounds."""
+        """Columns for u (per item) and the balance levels: their blocks of equality and
+        inequality rows, their costs and their bounds ([k, 2], no upper bound as inf)."""
         core = self.core
         eq_blocks, ub_blocks, costs, bounds = [], [], [], []
         if self.has_u:
@@ -125,7 +126,7 @@ class _LPMatrix:
             else:
                 ub_blocks.append(sp.csc_matrix((self.n_ub, n)))
             costs.append(core.unassigned_cost.astype(float))
-            bounds += [(0, float(v)) for v in core.multiplicity]
+            bounds += [(0.0, float(v)) for v in core.multiplicity]
         if self.bal is not None:
             b = self.bal
             den = b.denominator.astype(float)
@@ -136,7 +137,7 @@ class _LPMatrix:
             lmin = sp.csc_matrix((den[on], (self.row_blo + on, np.zeros(len(on), int))), shape=(self.n_ub, 1))
             cols += [lmax, lmin]
             costs.append(np.array([b.w_max + b.w_spread, -b.w_spread], dtype=float))
-            bounds += [(0, None), (0, None)]
+            bounds += [(0.0, np.inf), (0.0, np.inf)]
             if self.n_team:
                 tden = np.zeros(self.n_team)
                 np.add.at(tden, self.team_index[on], den[on])
@@ -144,10 +145,10 @@ class _LPMatrix:
                 cols.append(sp.csc_matrix((-tden, (self.row_thi + k, np.zeros(self.n_team, int))), shape=(self.n_ub, 1)))
                 cols.append(sp.csc_matrix((tden, (self.row_tlo + k, np.zeros(self.n_team, int))), shape=(self.n_ub, 1)))
                 costs.append(np.array([b.w_team_spread, -b.w_team_spread], dtype=float))
-                bounds += [(0, None), (0, None)]
+                bounds += [(0.0, np.inf), (0.0, np.inf)]
             ub_blocks.append(sp.hstack(cols, format="csc"))
             eq_blocks.append(sp.csc_matrix((self.n_eq, len(cols))))
-        return eq_blocks, ub_blocks, costs, bounds
+        return eq_blocks, ub_blocks, costs, np.array(bounds, dtype=float).reshape(-1, 2)
 
     def rhs(self) -> tuple[np.ndarray, np.ndarray]:
         core, m = self.core, self.core.n_agents
@@ -196,10 +197,10 @@ def new_highs():
 
 class _KeptLP:
     """The LP in HiGHS (highspy), kept between the rounds of pricing, so each round after the
-    first starts from the last basis instead of a cold solve (12 500 clients, 463k eligible pairs: a cold round took
-    ~35 000 iterations and 12-15 s even when it added 0.1 % of the columns). The extra
-    columns (unassigned, balance levels) come first, then the pair columns in the order
-    they were added."""
+    first starts from the last basis instead of a cold solve (12 500 clients, 463k eligible
+    pairs: a cold round took ~35 000 iterations and 12-15 s even when it added 0.1 % of the
+    columns). The extra columns (unassigned, balance levels) come first, then the pair
+    columns in the order they were added."""
 
     def __init__(self, mat: _LPMatrix, b_eq: np.ndarray, b_ub: np.ndarray) -> None:
         import highspy
@@ -211,11 +212,10 @@ class _KeptLP:
         self.h.addRows(mat.n_eq + mat.n_ub, np.concatenate([b_eq, np.full(mat.n_ub, -inf)]),
                        np.concatenate([b_eq, b_ub]), 0, empty, empty, np.array([]))
         eq_x, ub_x, c_x, bnd_x = mat.extra_columns()
-        self.n_extra = sum(b.shape[1] for b in eq_x)
+        self.n_extra = len(bnd_x)
         if self.n_extra:
-            bounds = np.array([(lo, inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
             self._add_columns(sp.vstack([sp.hstack(eq_x), sp.hstack(ub_x)], format="csc"),
-                              np.concatenate(c_x), bounds[:, 0], bounds[:, 1])
+                              np.concatenate(c_x), bnd_x[:, 0], bnd_x[:, 1])
         self.pairs = np.zeros(0, dtype=np.int64)
         self.solved = False
         self.iterations: list[int] = []
@@ -272,7 +272,8 @@ class _OnceLP:
 
     def __init__(self, mat: _LPMatrix, b_eq: np.ndarray, b_ub: np.ndarray) -> None:
         self.mat, self.b_eq, self.b_ub = mat, b_eq, b_ub
-        self.n_extra = sum(b.shape[1] for b in mat.extra_columns()[0])
+        self.extra = mat.extra_columns()
+        self.n_extra = len(self.extra[3])
         self.pairs = np.zeros(0, dtype=np.int64)
         self.iterations: list[int] = []
         self.res = None
@@ -285,13 +286,12 @@ class _OnceLP:
         from scipy.optimize import linprog
 
         core, mat, pairs = self.mat.core, self.mat, self.pairs
-        eq_x, ub_x, c_x, bnd_x = mat.extra_columns()
+        eq_x, ub_x, c_x, bnd_x = self.extra
         a_eq_p, a_ub_p = mat.pair_columns(pairs)
         a_eq = sp.hstack([a_eq_p, *eq_x], format="csc")
         a_ub = sp.hstack([a_ub_p, *ub_x], format="csc")
         c = np.concatenate([core.pair_cost[pairs].astype(float), *c_x])
-        extra = np.array([(lo, np.inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
-        bounds = np.vstack([np.column_stack([np.zeros(len(pairs)), core.multiplicity[core.pair_item[pairs]]]), extra])
+        bounds = np.vstack([np.column_stack([np.zeros(len(pairs)), core.multiplicity[core.pair_item[pairs]]]), bnd_x])
         options = {"presolve": True, **({"time_limit": time_limit} if time_limit is not None else {})}
         has_ub = a_ub.shape[0] > 0
         res = linprog(c, A_ub=a_ub if has_ub else None, b_ub=self.b_ub if has_ub else None, A_eq=a_eq, b_eq=self.b_eq,
@@ -438,9 +438,8 @@ def solve_mip(core: AssignmentCore, time_limit: float, node_limit: int | None = 
     a_eq = sp.hstack([a_eq_p, *eq_x], format="csc")
     a_ub = sp.hstack([a_ub_p, *ub_x], format="csc")
     c = np.concatenate([core.pair_cost[order].astype(float), *c_x])
-    extra = np.array([(lo, np.inf if hi is None else hi) for lo, hi in bnd_x], dtype=float).reshape(-1, 2)
-    lo = np.concatenate([np.zeros(core.n_pairs), extra[:, 0]])
-    hi = np.concatenate([core.multiplicity[core.pair_item[order]].astype(float), extra[:, 1]])
+    lo = np.concatenate([np.zeros(core.n_pairs), bnd_x[:, 0]])
+    hi = np.concatenate([core.multiplicity[core.pair_item[order]].astype(float), bnd_x[:, 1]])
     integral = np.zeros(len(c))
     integral[: core.n_pairs + (core.n_items if mat.has_u else 0)] = 1
     constraints = [LinearConstraint(a_eq, b_eq, b_eq)]

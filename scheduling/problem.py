@@ -602,8 +602,8 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     # a full rebalance beyond the LP's size: where everyone fits, the start comes from the LP
     # over the candidate pairs (below), and the plan only ranks room and is the fallback
     lean = mode == "full" and n_candidates > SolveOptions.lp_max_pairs
-    cap_now = np.vstack([np.maximum(np.rint(cap_points * POINT_SCALE).astype(np.int64) - fixed_points, 0),
-                         np.maximum(max_clients - fixed_count, 0)])
+    cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
+    cap_now = np.vstack([np.maximum(cap_int - fixed_points, 0), np.maximum(max_clients - fixed_count, 0)])
     with_plan = pruned and n_candidates > PLACEMENT_MIN_PAIRS
     cert = None  # (the whole number of clients every assignment leaves out, its multipliers)
     if not with_plan and mode == "full" and n_cls and n_eligible >= cfg.full_plan_min_pairs:
@@ -650,7 +650,6 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         item_l.append(rows[keep])
         agent_l.append(cand[keep])
     mult = np.array([len(m) for m in class_members], dtype=np.int64)
-    cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
     capacity = cap_now
     denominator = np.where(available & (cap_int > 0), cap_int, 0)
     max_h = options.max_handovers if options.max_handovers is not None else cfg.max_handovers
