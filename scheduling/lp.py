@@ -341,6 +341,9 @@ def solve_lp(
     a_eq_all = a_ub_all = None
     if duals is not None and candidates is not None:
         a_eq_all, a_ub_all = mat.pair_columns(all_pairs)
+        if (len(duals[0]), len(duals[1])) != (a_eq_all.shape[0], a_ub_all.shape[0]):
+            raise ValueError(f"solve_lp: duals for {len(duals[0])} + {len(duals[1])} rows, but this LP has "
+                             f"{a_eq_all.shape[0]} + {a_ub_all.shape[0]}: they must come from an LP with the same rows")
         rc0 = core.pair_cost.astype(float) - a_eq_all.T @ duals[0]
         if a_ub_all.shape[0]:
             rc0 = rc0 - a_ub_all.T @ duals[1]

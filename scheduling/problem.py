@@ -197,15 +197,22 @@ def _none(v):
     return v
 
 
+def text_column(column: pd.Series) -> np.ndarray:
+    """A column as Python strings (an object array), '' where it is empty (None, NaN): what
+    `str` gives element by element, without iterating a pandas (Arrow) column in Python (at
+    50k clients 0.3 s of an intake's 1.5 s went to that)."""
+    out = column.astype(str).to_numpy(dtype=object)
+    out[column.isna().to_numpy()] = ""
+    return out
+
+
 def caseload_fingerprint(region: Region, options: ScheduleOptions | None = None) -> str:
     """Hash of the caseload state a proposal depends on: every client's coach and status, the
     coaches' availability-relevant fields and the absences. Approval recomputes it from the
     database and refuses a proposal computed from another state (stale)."""
     h = hashlib.sha256()
     cl = region.clients
-    rows = sorted(
-        zip(cl["id"].astype(str), cl["coach_id"].map(lambda v: "" if _none(v) is None else str(v)), cl["status"].astype(str))
-    ) if len(cl) else []
+    rows = sorted(zip(text_column(cl["id"]), text_column(cl["coach_id"]), text_column(cl["status"]))) if len(cl) else []
     h.update(json.dumps(rows).encode())
     co = region.coaches
     crow = sorted(

@@ -18,7 +18,7 @@ import numpy as np
 
 from plein.domain import ClientStatus, TeamKind, haversine_km
 from plein.region import Region
-from scheduling.problem import CaseloadProblem, _as_date, _as_list, _none
+from scheduling.problem import CaseloadProblem, _as_date, _as_list, _none, text_column
 from scheduling.solve import SolveResult
 
 
@@ -80,13 +80,14 @@ def touched_fingerprint(region: Region, client_ids, coach_ids) -> str:
     cl = region.clients
     h = hashlib.sha256()
     if len(cl):
-        ids = cl["id"].astype(str)
-        coach = cl["coach_id"].map(lambda v: "" if _none(v) is None else str(v))
-        status = cl["status"].astype(str)
-        sel = ids.isin(cids)
+        ids, coach, status = text_column(cl["id"]), text_column(cl["coach_id"]), text_column(cl["status"])
+        def member(values: np.ndarray, within: set) -> np.ndarray:
+            return np.fromiter((v in within for v in values), dtype=bool, count=len(values))
+
+        sel = member(ids, cids)
         h.update(json.dumps(sorted(zip(ids[sel], coach[sel], status[sel]))).encode())
-        live = status.isin([ClientStatus.ACTIVE.value, ClientStatus.PLACED.value])
-        sel2 = coach.isin(kids) & live
+        live = member(status, {ClientStatus.ACTIVE.value, ClientStatus.PLACED.value})
+        sel2 = member(coach, kids) & live
         h.update(json.dumps(sorted(zip(coach[sel2], ids[sel2]))).encode())
     co = region.coaches
     rows = sorted(
@@ -153,8 +154,16 @@ def _figures(problem: CaseloadProblem, coach_of: np.ndarray) -> dict:
     targets = problem.client_targets
     kind = problem.coach_attrs["team_kind"]
     secs = problem.coach_attrs["team_secs"]
-    with_t = [j for j in np.flatnonzero(ok) if targets[j]]
-    fit = sum(1 for j in with_t if kind[coach_of[j]] == TeamKind.SECTOR.value and secs[coach_of[j]].intersection(targets[j]))
+    # sector fit judged once per (target sectors, coach) that occurs (50k: 0.27 s client by client)
+    with_t = np.array([j for j in np.flatnonzero(ok) if targets[j]], dtype=np.int64)
+    fit = 0
+    if len(with_t):
+        index: dict = {}
+        t_id = np.array([index.setdefault(targets[j], len(index)) for j in with_t], dtype=np.int64)
+        kinds = list(index)
+        pairs, n = np.unique(np.stack([t_id, coach_of[with_t]]), axis=1, return_counts=True)
+        fit = int(sum(int(c) for (t, a), c in zip(pairs.T, n)
+                      if kind[a] == TeamKind.SECTOR.value and secs[a].intersection(kinds[t])))
     if ok.any():
         km = haversine_km(problem.client_lat[ok], problem.client_lon[ok],
                           problem.coach_attrs["lat"][coach_of[ok]], problem.coach_attrs["lon"][coach_of[ok]])
@@ -162,7 +171,7 @@ def _figures(problem: CaseloadProblem, coach_of: np.ndarray) -> dict:
         mean_km = float(np.nanmean(km)) if np.isfinite(km).any() else 0.0
     else:
         mean_km = 0.0
-    at_gone = int(sum(1 for j in np.flatnonzero(ok) if not problem.available[coach_of[j]]))
+    at_gone = int((~np.asarray(problem.available, dtype=bool)[coach_of[ok]]).sum())
     over = int(((pts > cap + 1e-9) | (cnt > problem.max_clients)).sum())
     summary = {
         "clients": int(len(coach_of)),
@@ -174,7 +183,7 @@ def _figures(problem: CaseloadProblem, coach_of: np.ndarray) -> dict:
         "min_relative_load": round(float(rel[av].min()) if av.any() else 0.0, 4),
         "load_spread": round(float(rel[av].max() - rel[av].min()) if av.any() else 0.0, 4),
         "team_spread": round(float(max(team_rel) - min(team_rel)) if team_rel else 0.0, 4),
-        "sector_fit": round(fit / len(with_t), 4) if with_t else 1.0,
+        "sector_fit": round(fit / len(with_t), 4) if len(with_t) else 1.0,
         "mean_travel_km": round(mean_km, 2),
     }
     return {"summary": summary, "coaches": coaches, "teams": teams}

@@ -9,6 +9,7 @@ import math
 import time
 
 import numpy as np
+import pytest
 
 from scheduling import ScheduleConfig, ScheduleOptions, run_optimisation
 from scheduling.core import agent_loads
@@ -631,11 +632,12 @@ def test_placement_plan_ends_with_the_exchange():
     assert plan.exchanged["gain"] == 90 and plan.exchanged["cost"] == 0 and plan.exchanged["moves"] == 6
 
 
-def test_deterministic_plan_budgets_do_not_read_the_clock(monkeypatch):
-    """Deterministic plans: the residual search of the rounding gets a budget from the time
-    limit alone, not from the time left (a slow machine would otherwise get another plan).
-    Here the clock jumps 30 s after the plan starts: wall-clock runs give the residual the
-    floor of 0.5 s, deterministic runs 2.5 s (half the limit) either way."""
+def test_the_plans_rounding_budget_does_not_read_the_clock(monkeypatch):
+    """The residual search of the rounding gets a work budget from the time limit alone, not
+    from the time left, in wall-clock runs as in deterministic ones (a slow machine, or a run
+    that got less of the processor, would otherwise get another plan: at 50k 201 or 202
+    unassigned). Here the clock jumps 30 s after the plan starts: both get a quarter of half
+    the limit (0.625 s of work for 5 s), and the same quotas."""
     import types
 
     import scheduling.placement as placement_mod
@@ -643,9 +645,10 @@ def test_deterministic_plan_budgets_do_not_read_the_clock(monkeypatch):
     seen = []
     real_round = placement_mod._round_quotas
 
-    def recording(*args, time_limit, **kwargs):
-        seen.append(time_limit)
-        return real_round(*args, time_limit=time_limit, **kwargs)
+    def recording(*args, work, **kwargs):
+        got = real_round(*args, work=work, **kwargs)
+        seen.append((work, tuple(got[0]), tuple(got[1])))
+        return got
 
     calls = [0]
 
@@ -659,7 +662,8 @@ def test_deterministic_plan_budgets_do_not_read_the_clock(monkeypatch):
     for deterministic in (True, False):
         calls[0] = 0
         placement_plan(cat, mult, capacity, ucost, time_limit=5, deterministic=deterministic, improve=False)
-    assert seen[0] == 2.5 and seen[-1] == 0.5
+    assert len(seen) >= 2 and seen[0][0] == 0.625
+    assert seen[-1] == seen[0]
 
 
 def test_conflict_search_is_limited_in_deterministic_time_in_deterministic_runs():
@@ -823,6 +827,65 @@ def test_lp_priced_from_the_candidates_duals_needs_a_round_less(tiny, monkeypatc
     assert abs(plain.bound - warm.bound) <= 1e-6 * max(1.0, abs(plain.bound))
     assert plain.rounds >= 2 and warm.rounds == plain.rounds - 1
     assert cand.bound >= plain.bound - 1e-6  # the candidates' LP is no bound of the whole
+
+
+def test_the_lp_over_every_pair_starts_from_the_candidates_duals_where_it_has_their_rows(tiny, monkeypatch):
+    """After the LP over the candidates, the LP over every eligible pair (the bound) starts
+    from that LP's duals when both have the same rows (the same count row, here none: the
+    intake's case), so the candidates' LP is not solved twice; its bound is the same as when
+    started cold. Where the certified count adds a row the candidates' LP did not have, it
+    starts cold; duals of an LP with other rows are refused with a clear error."""
+    import scheduling.problem as problem_mod
+    import scheduling.solve as solve_mod
+    from scheduling.solve import SolveOptions, catalogue_lp_bound, solve_core
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0, all_pairs_per_second=0))
+    fits = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core
+    short = build_problem(_wide_region(tiny, n_coaches=9, n_clients=70), "full", ScheduleOptions(
+        plan_date=tiny.PLAN_DATE, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0))).core
+    seen = []
+    real = solve_mod.catalogue_lp_bound
+
+    def recording(core, *args, **kwargs):
+        got = real(core, *args, **kwargs)
+        seen.append((kwargs.get("duals") is not None, kwargs.get("min_unassigned", 0), got))
+        return got
+
+    monkeypatch.setattr(solve_mod, "catalogue_lp_bound", recording)
+    wall = SolveOptions(time_limit=4, deterministic=False)
+    done = solve_core(fits, wall)
+    assert [(d, k) for d, k, _ in seen] == [(True, 0)]
+    cold = real(fits, wall.price_rounds)
+    assert abs(seen[0][2].bound - cold.bound) <= 1e-6 * max(1.0, abs(cold.bound))
+    assert done.bound <= done.evaluation.objective
+    seen.clear()
+    solve_core(short, wall)
+    k = short.notes["bound"]["lp_all_pairs_count_cut"]
+    assert k >= 1 and short.min_unassigned == 0 and [(d, kk) for d, kk, _ in seen] == [(False, k)]
+    lp = solve_lp(fits)
+    with pytest.raises(ValueError, match="same rows"):
+        catalogue_lp_bound(fits.with_changes(balance=None), 4, duals=lp.duals)
+
+
+def test_no_flow_start_where_the_core_brings_its_own_start(tiny, monkeypatch):
+    """Beyond the LP's size the min-cost-flow start is computed only where the core has no
+    admissible start of its own (the placement plan's, or the candidate LP's rounding): at 50k
+    it took 2.4 s for 138.9M against the plan's 21.4M."""
+    import scheduling.solve as solve_mod
+    from scheduling.solve import SolveOptions, solve_core
+
+    calls = []
+    real = solve_mod.flow_start
+    monkeypatch.setattr(solve_mod, "flow_start", lambda core: calls.append(1) or real(core))
+    core = build_problem(_wide_region(tiny, n_coaches=9, n_clients=70), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE)).core
+    # beyond the LP's size (patched) where some must stay out: no LP start, as at 50k
+    core = core.with_changes(notes={"placement": {"min_unassigned_lp": 1.5}})
+    opts = SolveOptions(time_limit=2, lp_max_pairs=0, deterministic=True, work_budget=0.5)
+    first = solve_core(core.with_changes(start=None), opts)
+    assert calls == [1]
+    solve_core(core.with_changes(start=first.x.copy()), opts)
+    assert calls == [1]
 
 
 def _drop_one_unit(core, result):
