@@ -81,6 +81,7 @@ def touched_fingerprint(region: Region, client_ids, coach_ids) -> str:
     h = hashlib.sha256()
     if len(cl):
         ids, coach, status = text_column(cl["id"]), text_column(cl["coach_id"]), text_column(cl["status"])
+
         def member(values: np.ndarray, within: set) -> np.ndarray:
             return np.fromiter((v in within for v in values), dtype=bool, count=len(values))
 
