@@ -82,17 +82,19 @@ class PairCatalogue:
     def fitting_pairs(self, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(items, agents) of every eligible pair whose unit fits the agent's capacity on its
         own, sorted by item and agent (the pair order of an `AssignmentCore`)."""
-        items_l, agents_l = [], []
-        for g, items in enumerate(self.group_items()):
-            ag = self.fitting_agents(g, capacity)
-            if len(items) and len(ag):
-                items_l.append(np.repeat(items, len(ag)))
-                agents_l.append(np.tile(ag, len(items)))
-        if not items_l:
+        fits = [np.sort(self.fitting_agents(g, capacity)) for g in range(self.n_groups)]
+        sizes = np.array([len(f) for f in fits], dtype=np.int64)
+        fit_start = np.concatenate([[0], np.cumsum(sizes)])
+        per_item = sizes[self.item_group]
+        total = int(per_item.sum())
+        if total == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        items, agents = np.concatenate(items_l), np.concatenate(agents_l)
-        order = np.lexsort((agents, items))
-        return items[order], agents[order]
+        # item by item (no sort of the pairs: 1.7 s at 8.5M), each with its group's agents in order
+        items = np.repeat(np.arange(len(self.item_group), dtype=np.int64), per_item)
+        item_first = np.concatenate([[0], np.cumsum(per_item)[:-1]])
+        within = np.arange(total, dtype=np.int64) - item_first[items]
+        agents = np.concatenate(fits).astype(np.int64)[fit_start[self.item_group[items]] + within]
+        return items, agents
 
     def n_fitting_pairs(self, capacity: np.ndarray) -> int:
         sizes = np.array([len(self.fitting_agents(g, capacity)) for g in range(self.n_groups)], dtype=np.int64)

@@ -80,6 +80,9 @@ class SolveOptions:
     #: `price_min_seconds` are left
     ascent_iterations_from_lp: int = 10
     price_min_seconds: float = 14.0
+    #: the same when building kept that LP in HiGHS (`lp_start`), so the round starts from
+    #: its basis (50k, `--seed 3`: 5-7 s, against 15-20 s cold)
+    price_min_seconds_warm: float = 7.0
     #: over a catalogue of at most this many fitting pairs, when the candidate LP is solved,
     #: the LP of the whole problem (balance rows and all) is priced from it
     #: (`catalogue_lp_bound`): at most `price_rounds` rounds, in wall-clock runs at most
@@ -308,7 +311,8 @@ def lp_start(core: AssignmentCore, time_limit: float | None = None, safety: floa
     agents, quantities over the catalogue's items, which are the core's) and figures, or None
     when the LP is not solved."""
     t0 = time.perf_counter()
-    lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, time_limit if time_limit is not None else safety))
+    # kept in HiGHS: the solve prices every eligible pair from its basis (`catalogue_lp_bound`)
+    lp = solve_lp(core.with_changes(balance=None), time_limit=max(1.0, time_limit if time_limit is not None else safety), keep=True)
     if not np.isfinite(lp.bound):
         return None
     x = greedy_start(core, lp)
@@ -736,14 +740,16 @@ def full_bound(core: AssignmentCore, multipliers: list, upper: float | None = No
 
 
 def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float | None = None,
-                       duals: tuple[np.ndarray, np.ndarray] | None = None, min_unassigned: int = 0) -> LPResult | None:
+                       duals: tuple[np.ndarray, np.ndarray] | None = None, min_unassigned: int = 0,
+                       warm: LPResult | None = None) -> LPResult | None:
     """The LP relaxation of the whole problem, over every eligible pair of `core.catalogue`
     whose unit fits the agent (no assignment uses another), with the balance rows (when the
     core has them) and move cap: column generation started from the core's candidate pairs
     (`solve_lp`; with `duals` of the LP over them, from every pair those duals price out).
     `min_unassigned`: a certified count of units every assignment leaves out
     (`placement.count_certificate`), added as a row (with `duals`, the LP they come from must
-    have had the same row).
+    have had the same row). `warm`: that LP with its HiGHS model kept (`solve_lp(keep=True)`),
+    which is taken over and solved from its basis; its pairs are the candidates.
     Its bound is valid whether or not pricing finished. None when no pair fits or the LP
     fails; the caller keeps the catalogue's size in check (`SolveOptions.price_max_pairs`)."""
     cat = core.catalogue
@@ -760,7 +766,8 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
     key = items * m + agents
     cand = core.pair_item * m + core.pair_agent
     pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
-    lp = solve_lp(full, candidates=pos[key[pos] == cand], max_rounds=max_rounds, time_limit=time_limit, duals=duals)
+    lp = solve_lp(full, candidates=None if warm is not None else pos[key[pos] == cand], max_rounds=max_rounds,
+                  time_limit=time_limit, duals=duals, warm=warm)
     return lp if np.isfinite(lp.bound) else None
 
 
@@ -937,7 +944,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         # left their search to the clock's safety net
         from_lp = lp_without_balance and lp.multipliers is not None
         priced_lp = (from_lp and lp.duals is not None and options.price_rounds > 0 and not options.deterministic
-                     and left() >= options.price_min_seconds)
+                     and left() >= (options.price_min_seconds if lp.model is None else options.price_min_seconds_warm))
         climb = (options.deterministic or not whole_lp) and not priced_lp
         iterations = options.ascent_iterations_from_lp if from_lp and options.deterministic else options.ascent_iterations
         starts = [(lam_lag if lp is None else None, 0.0), (lp.multipliers if lp is not None else None, 0.0),
@@ -953,8 +960,10 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
 
         if priced_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair (one round of pricing)")
+            # from the LP's basis where building kept it in HiGHS (`lp_start`)
             priced = catalogue_lp_bound(core.with_changes(balance=None), 1, max(1.0, left() - 1.0), duals=lp.duals,
-                                        min_unassigned=core.min_unassigned if core.unassigned_cost is not None else 0)
+                                        min_unassigned=core.min_unassigned if core.unassigned_cost is not None else 0,
+                                        warm=lp if lp.model is not None else None)
             if priced is not None:
                 core.notes.setdefault("bound", {}).update(
                     {"lp_all_pairs_without_balance": round(priced.bound, 1), "lp_all_pairs_columns": priced.columns,

@@ -792,8 +792,10 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
     # clock's safety net); wall-clock runs with the time price every pair once from them,
     # plus the balance floor
     assert "lp_all_pairs_without_balance" not in core.notes.get("bound", {})
-    result = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=False, price_min_seconds=0.0))
-    assert calls == [True]
+    # building kept that LP in HiGHS: the pricing takes its model over (from its basis)
+    assert core.lp.model is not None
+    result = solve_core(core, SolveOptions(time_limit=3, lp_max_pairs=0, deterministic=False, price_min_seconds_warm=0.0))
+    assert calls == [True] and core.lp.model is None
     assert core.notes["bound"]["lp_all_pairs_without_balance"] <= result.evaluation.objective
     assert result.bound <= result.evaluation.objective
     # when that LP does not finish in the time left, the climb from its duals follows after all
@@ -866,6 +868,55 @@ def test_the_lp_over_every_pair_starts_from_the_candidates_duals_where_it_has_th
     lp = solve_lp(fits)
     with pytest.raises(ValueError, match="same rows"):
         catalogue_lp_bound(fits.with_changes(balance=None), 4, duals=lp.duals)
+
+
+def test_a_kept_lp_is_priced_from_its_basis(tiny, monkeypatch):
+    """An LP kept in HiGHS (`keep=True`) is taken over by the LP over every eligible pair
+    with the same rows (`warm=`): it continues that model (its rounds follow the kept one's)
+    and reaches the optimum of a cold start. A model is taken over once; one with other rows
+    is refused with a clear error."""
+    import scheduling.problem as problem_mod
+    from scheduling.solve import catalogue_lp_bound
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0, all_pairs_per_second=0))
+    fits = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core
+    core = fits.with_changes(balance=None)
+    kept = solve_lp(core, keep=True)
+    assert kept.model is not None and solve_lp(core).model is None
+    cold = catalogue_lp_bound(core, 30)
+    warm = catalogue_lp_bound(core, 30, duals=kept.duals, warm=kept)
+    assert cold.status == warm.status == "optimal" and warm.columns > kept.columns
+    assert abs(cold.bound - warm.bound) <= 1e-6 * max(1.0, abs(cold.bound))
+    assert warm.iterations[: len(kept.iterations)] == kept.iterations and len(warm.iterations) > len(kept.iterations)
+    assert kept.model is None
+    with pytest.raises(ValueError, match="taken over once"):
+        catalogue_lp_bound(core, 30, duals=kept.duals, warm=kept)
+    other = solve_lp(fits, keep=True)  # with the balance rows
+    with pytest.raises(ValueError, match="same rows"):
+        catalogue_lp_bound(core, 4, duals=other.duals, warm=other)
+
+
+def test_reduced_costs_are_the_pair_columns_times_the_duals(tiny, monkeypatch):
+    """`_LPMatrix.reduced_costs` (every pair, without building their matrix) equals the cost
+    less the pair columns' product with the duals, on a core with every row block: capacity,
+    balance per coach and per team, and the move cap."""
+    import scheduling.problem as problem_mod
+    from scheduling.lp import _LPMatrix
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=1, room_candidates=0, all_pairs_per_second=0))
+    core = build_problem(_wide_region(tiny, n_coaches=24, n_clients=120), "full", opts).core
+    core = core.with_changes(max_moves=5, move_mask=np.arange(core.n_pairs) % 3 == 0)
+    mat = _LPMatrix(core)
+    assert mat.bal is not None and mat.n_team > 0 and core.max_moves is not None
+    rng = np.random.default_rng(0)
+    y_eq, y_ub = rng.normal(size=mat.n_eq), -rng.random(mat.n_ub)
+    a_eq, a_ub = mat.pair_columns(np.arange(core.n_pairs))
+    expected = core.pair_cost - a_eq.T @ y_eq - a_ub.T @ y_ub
+    assert np.allclose(mat.reduced_costs(y_eq, y_ub), expected)
+    with pytest.raises(ValueError, match="same rows"):
+        mat.reduced_costs(y_eq[:-1], y_ub)
 
 
 def test_no_flow_start_where_the_core_brings_its_own_start(tiny, monkeypatch):
