@@ -243,7 +243,6 @@ class _KeptLP:
             self._add_columns(sp.vstack([sp.hstack(eq_x), sp.hstack(ub_x)], format="csc"),
                               np.concatenate(c_x), bnd_x[:, 0], bnd_x[:, 1])
         self.pairs = np.zeros(0, dtype=np.int64)
-        self.keys = np.zeros(0, dtype=np.int64)  # item x n_agents + agent of each pair column
         self.solved = False
         self.iterations: list[int] = []
 
@@ -259,7 +258,6 @@ class _KeptLP:
         self._add_columns(sp.vstack([a_eq, a_ub], format="csc"), core.pair_cost[pairs],
                           np.zeros(len(pairs)), core.multiplicity[core.pair_item[pairs]])
         self.pairs = np.concatenate([self.pairs, pairs])
-        self.keys = np.concatenate([self.keys, core.pair_item[pairs] * core.n_agents + core.pair_agent[pairs]])
 
     def adopt(self, mat: _LPMatrix) -> None:
         """Carry the model over to `mat`'s core: the same rows, and pairs (item, agent) that
@@ -269,12 +267,13 @@ class _KeptLP:
         if rows(old) != rows(new) or not all(np.array_equal(a, b) for a, b in zip(old.rhs(), new.rhs())):
             raise ValueError(f"a kept LP has rows {rows(old)}, this LP {rows(new)} (or other right-hand sides): "
                              "it can only be solved again with the same rows")
+        held = old.core.pair_item[self.pairs] * old.core.n_agents + old.core.pair_agent[self.pairs]
         core = new.core
         keys = core.pair_item * core.n_agents + core.pair_agent
         order = None if np.all(keys[1:] > keys[:-1]) else np.argsort(keys, kind="stable")  # pairs come sorted
         ordered = keys if order is None else keys[order]
-        pos = np.minimum(np.searchsorted(ordered, self.keys), max(0, len(keys) - 1))
-        found = ordered[pos] == self.keys if len(keys) else np.zeros(len(self.keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(ordered, held), max(0, len(keys) - 1))
+        found = ordered[pos] == held if len(keys) else np.zeros(len(held), dtype=bool)
         if not found.all():
             raise ValueError(f"a kept LP holds {int((~found).sum())} pair columns that are no pairs of this LP")
         self.mat, self.pairs = new, pos if order is None else order[pos]

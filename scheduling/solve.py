@@ -763,11 +763,13 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
         move_mask=cat.move(items, agents) if core.move_mask is not None else None,
         incumbent=None, start=None, catalogue=None, multipliers=None, count_multipliers=None, notes={},
         min_unassigned=min_unassigned)
-    key = items * m + agents
-    cand = core.pair_item * m + core.pair_agent
-    pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
-    lp = solve_lp(full, candidates=None if warm is not None else pos[key[pos] == cand], max_rounds=max_rounds,
-                  time_limit=time_limit, duals=duals, warm=warm)
+    candidates = None  # with `warm`: its model's pairs
+    if warm is None:
+        key = items * m + agents
+        cand = core.pair_item * m + core.pair_agent
+        pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
+        candidates = pos[key[pos] == cand]
+    lp = solve_lp(full, candidates=candidates, max_rounds=max_rounds, time_limit=time_limit, duals=duals, warm=warm)
     return lp if np.isfinite(lp.bound) else None
 
 
