@@ -200,8 +200,8 @@ class PairCatalogue:
         the mean usage of a unit, the count cut's as they are): in caseload points (hundreds
         per client) against clients (one), the curvature of the two rows differs ~10^4-fold,
         which a quasi-Newton start with one scale cannot see. 50k `--seed 2`, from the plan's
-        duals (29 444 749), 4.3 s: 29 444 565 unscaled, 29 460 045 scaled; the generated region
-        21 233 227 -> 21 239 481 unscaled, 21 254 837 scaled (2026-12-06).
+        duals (29 444 749), 4.3 s: 29 444 565 unscaled, 29 460 407 scaled; the generated region
+        21 233 227 -> 21 239 481 unscaled, 21 255 179 scaled (2026-12-06).
         Returns the multipliers of the best *true* value met (each evaluation has it: the sum
         of the hard minima), so never worse than the start's; evaluate them with `lagrangian`
         for the bound (any multipliers give a valid one)."""
@@ -271,7 +271,7 @@ class PairCatalogue:
             start = best["x"]
             if t_end is not None:
                 # each temperature an equal share of the time left (50k `--seed 2`, 4.3 s:
-                # 29 456 537 when the first took its 30 iterations first, 29 460 045 shared)
+                # 29 456 537 when the first took its 30 iterations first, 29 460 407 shared)
                 until["t"] = time.perf_counter() + (t_end - time.perf_counter()) / (len(temperatures) - i)
             try:
                 minimize(negative, start, args=(float(tau),), jac=True, method="L-BFGS-B",
