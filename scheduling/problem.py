@@ -833,17 +833,3 @@ def _incumbent(pair_item, pair_agent, cls_current, cls_forced, mult) -> np.ndarr
     when that coach is still a (candidate) pair for it."""
     stay = (pair_agent == cls_current[pair_item]) & ~cls_forced[pair_item]
     return np.where(stay, mult[pair_item], 0).astype(np.int64)
-
-
-def lp_candidates(problem: CaseloadProblem, k: int) -> np.ndarray:
-    """Pairs for the first LP: per class its current coach and its k cheapest coaches.
-    Column generation prices in the rest, so the bound stays valid for all eligible pairs."""
-    core = problem.core
-    order = np.lexsort((core.pair_cost, core.pair_item))
-    rank = np.arange(core.n_pairs) - core.item_start[core.pair_item[order]]
-    keep = np.zeros(core.n_pairs, dtype=bool)
-    keep[order[rank < k]] = True
-    rep = np.array([int(m[0]) for m in problem.class_members], dtype=np.int64)
-    if core.n_pairs:
-        keep |= core.pair_agent == problem.current[rep][core.pair_item]
-    return np.flatnonzero(keep)

@@ -767,8 +767,10 @@ def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, m
     real = solve_mod.solve_lp
 
     def counting(core, *args, **kwargs):
-        if core.name == "caseload/full" and "candidates" not in kwargs:  # not the plan's residual
-            calls.append(core.balance is None)  # solves, nor pricing over every pair
+        # building's LP (kept in HiGHS, by column generation over the core's pairs) and any
+        # solve of it again; not the plan's residual solves, nor pricing over every pair
+        if core.name == "caseload/full" and ("candidates" not in kwargs or kwargs.get("keep")):
+            calls.append(core.balance is None)
         return real(core, *args, **kwargs)
 
     monkeypatch.setattr(solve_mod, "solve_lp", counting)
@@ -1226,3 +1228,31 @@ def test_ascend_reaches_the_lp_where_points_and_clients_differ_in_scale(seed):
     # from the climbed multipliers a short climb never returns worse ones
     again, _ = cat.ascend(lam, mult, ucost, capacity, iterations=3)
     assert cat.lagrangian(again, mult, ucost, capacity)[0] >= climbed - 1e-6
+
+
+def test_lp_start_prices_the_core_pairs_from_each_class_cheapest(tiny, monkeypatch):
+    """`lp_start` solves the LP over the core's pairs by column generation from each class's
+    two cheapest pairs and the start's (at 50k, `--seed 3`: 9.7 s against 15.0 s solved
+    whole): the same optimum as the LP over all of them, its first round over fewer columns,
+    and its model kept for the pricing over every eligible pair."""
+    import scheduling.problem as problem_mod
+    import scheduling.solve as solve_mod
+    from scheduling.solve import SolveOptions, lp_start
+
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    monkeypatch.setattr(SolveOptions, "lp_max_pairs", 0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4, config=ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0))
+    core = build_problem(_wide_region(tiny), "full", opts).core
+    first_rounds = []
+    real = solve_mod.solve_lp
+
+    def recording(c, *args, **kwargs):
+        first_rounds.append(len(kwargs["candidates"]) if kwargs.get("candidates") is not None else c.n_pairs)
+        return real(c, *args, **kwargs)
+
+    monkeypatch.setattr(solve_mod, "solve_lp", recording)
+    lp, fill, figures = lp_start(core)
+    whole = real(core.with_changes(balance=None))
+    assert lp.status == "optimal" and abs(lp.bound - whole.bound) <= 1e-6 * max(1.0, abs(whole.bound))
+    assert first_rounds[0] < core.n_pairs and lp.model is not None
+    assert len(lp.x) == core.n_pairs and figures["lp"] == round(lp.bound, 1)
