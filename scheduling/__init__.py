@@ -80,9 +80,12 @@ def run_optimisation(
             # and 0 where capacity suffices; measured 2026-12-03; what it buys there is the
             # bound's climb: 12.5 s 21 248 380, 5 s 21 243 535, 0.02 % of the gap, 2026-12-06)
             # where everyone fits and the start came from the LP over the candidates (`core.lp`),
-            # the bound is that LP priced over every pair, which needs its time: a quarter
-            # (50k, `--seed 3`: with 15 % it climbed instead, 677 311 against ~686 400)
-            floor = 0.5 if problem.plan is None else 0.25 if problem.core.lp is not None else 0.15
+            # the bound is that LP priced over every pair, which needs its time: a fifth
+            # (50k, `--seed 3`: with 15 % it climbed instead, 677 311 against ~686 400, when
+            # that pricing started cold; from the kept model of `lp_start`'s column generation
+            # it takes ~3 s, and a quarter gave the same 709 979 / 687 668 in 56-57 s wall
+            # against 52.8-54.2 s)
+            floor = 0.5 if problem.plan is None else 0.2 if problem.core.lp is not None else 0.15
             limit = max(floor * limit, limit - (time.perf_counter() - t0))
         elif problem.plan is not None:
             # deterministic (no clock to read): after a placement plan the search gets that
