@@ -390,8 +390,9 @@ def solve_lp(
         taken, warm.model = warm.model, None
         taken.adopt(mat)
         candidates, duals = taken.pairs, warm.duals
+    # the first round's pair columns (a taken-over model holds its own already)
     if candidates is None:
-        active = np.arange(core.n_pairs)
+        new = np.arange(core.n_pairs)
     else:
         chosen = np.zeros(core.n_pairs, dtype=bool)
         chosen[np.asarray(candidates, dtype=np.int64)] = True
@@ -402,13 +403,13 @@ def solve_lp(
             chosen |= ~covered[core.pair_item]
         if duals is not None:
             chosen |= mat.reduced_costs(*duals) < -1e-7
-        active = np.flatnonzero(chosen)
+        if taken is not None:
+            chosen[taken.pairs] = False
+        new = np.flatnonzero(chosen)
     if taken is not None:
-        chosen[taken.pairs] = False
-        model, new = taken, np.flatnonzero(chosen)
+        model = taken
     else:
         model = _KeptLP(mat, b_eq, b_ub) if candidates is not None or keep else _OnceLP(mat, b_eq, b_ub)
-        new = active
     rounds = 0
     priced = candidates is None
     corrected = -math.inf
