@@ -80,12 +80,15 @@ def run_optimisation(
             # and 0 where capacity suffices; measured 2026-12-03; what it buys there is the
             # bound's climb: 12.5 s 21 248 380, 5 s 21 243 535, 0.02 % of the gap, 2026-12-06)
             # where everyone fits and the start came from the LP over the candidates (`core.lp`),
-            # the bound is that LP priced over every pair, which needs its time: a fifth
-            # (50k, `--seed 3`: with 15 % it climbed instead, 677 311 against ~686 400, when
-            # that pricing started cold; from the kept model of `lp_start`'s column generation
-            # it takes ~3 s, and a quarter gave the same 709 979 / 687 668 in 56-57 s wall
-            # against 52.8-54.2 s)
-            floor = 0.5 if problem.plan is None else 0.2 if problem.core.lp is not None else 0.15
+            # the bound is that LP priced over every pair, which needs its time: 14 % (50k,
+            # `--seed 3`: with 15 % it climbed instead, 677 311 against ~686 400, when that
+            # pricing started cold; from the kept model of `lp_start`'s column generation it
+            # takes 2.4-3.1 s, and the search after it improved 0 in every run, so since
+            # 2026-12-06 (late) the seconds a fifth gave it go to the start's exchange:
+            # building gives `lp_start` 0.91 of the limit, not 0.85. On a slower machine that
+            # exchange had had 0.4 s and 0 rounds: 714 134, 3.71 %, 58.4 s; now ~5 s, -5 313:
+            # 709 899, 3.13 %, 52.5 s. `SolveOptions.price_min_seconds_warm` is 5 s to match)
+            floor = 0.5 if problem.plan is None else 0.14 if problem.core.lp is not None else 0.15
             limit = max(floor * limit, limit - (time.perf_counter() - t0))
         elif problem.plan is not None:
             # deterministic (no clock to read): after a placement plan the search gets that
@@ -93,9 +96,9 @@ def run_optimisation(
             # 2 in 21.5M in 57 s, at 20k (30 s) by 0 in 30 s; the runs took 111 s and 53 s
             limit = 0.25 * limit
         # deterministic: the search's work budget is half its limit; after a placement plan a
-        # fifth (at 50k its 6 s of deterministic work took 11 s and improved 0 in every run
-        # measured on 2026-12-05; the bound's climb before it keeps its iterations)
-        work = (0.2 if problem.plan is not None else 0.5) * limit
+        # twentieth (at 50k a fifth, 2.5 s of deterministic work, took 9.5 s and improved 0 in
+        # every run measured on 2026-12-05 and 2026-12-06; a twentieth takes 2.2 s)
+        work = (0.05 if problem.plan is not None else 0.5) * limit
         # below the placement plan's scale, where the core holds candidate pairs, the clients
         # the search leaves out get room gathered over every eligible pair after it
         # (`complete_unplaced`); in wall-clock runs that takes 5 % of the limit (at most 2 s),
@@ -113,6 +116,10 @@ def run_optimisation(
             # after a placement plan the search adds little (see above) and the bound's climb
             # from the plan's multipliers more: it gets half of the search's time, not 12 %
             ascent_share=0.5 if problem.plan is not None else SolveOptions.ascent_share,
+            # deterministic runs climb by iterations, not seconds: after a plan 15 per
+            # temperature (50k: 30 took 13.6 s; 15 take ~7 s and give 21 259 499 against
+            # 21 262 839 on the generated region, 29 464 325 against 29 466 063 on `--seed 2`)
+            ascent_iterations=15 if options.deterministic and problem.plan is not None else SolveOptions.ascent_iterations,
         )
 
         at = built_at if problem.plan is not None else lo

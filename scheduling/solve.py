@@ -81,8 +81,9 @@ class SolveOptions:
     ascent_iterations_from_lp: int = 10
     price_min_seconds: float = 14.0
     #: the same when building kept that LP in HiGHS (`lp_start`), so the round starts from
-    #: its basis (50k, `--seed 3`: 5-7 s, against 15-20 s cold)
-    price_min_seconds_warm: float = 7.0
+    #: its basis (50k, `--seed 3`: 5-7 s, against 15-20 s cold; since `lp_start` starts the
+    #: kept model by column generation, its pricing round takes 2.4-3.1 s, so 5 s)
+    price_min_seconds_warm: float = 5.0
     #: over a catalogue of at most this many fitting pairs, when the candidate LP is solved,
     #: the LP of the whole problem (balance rows and all) is priced from it
     #: (`catalogue_lp_bound`): at most `price_rounds` rounds, in wall-clock runs at most

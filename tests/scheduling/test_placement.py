@@ -481,9 +481,10 @@ def test_count_cut_is_certified_and_lifts_the_bound_to_the_optimum():
 
 def test_deterministic_search_after_a_placement_plan_gets_a_quarter(tiny, monkeypatch):
     """After a placement plan the search adds little (50k: 2 in 21.5M in 57 s; 0 in every
-    run of 2026-12-05), so in deterministic mode it gets a quarter of the time limit (times
-    the usual safety of two), as in wall-clock runs, and a fifth of that as work; without a
-    plan the whole, half of it as work."""
+    run of 2026-12-05 and 2026-12-06), so in deterministic mode it gets a quarter of the time
+    limit (times the usual safety of two), as in wall-clock runs, and a twentieth of that as
+    work, and the bound's climb 15 iterations per temperature; without a plan the whole,
+    half of it as work, and the climb's usual 30."""
     import scheduling.problem as problem_mod
     import scheduling.solve as solve_mod
 
@@ -492,7 +493,7 @@ def test_deterministic_search_after_a_placement_plan_gets_a_quarter(tiny, monkey
 
     def recording(core, options, progress=None):
         if core.name == "caseload/full":  # not the plan's residual solves
-            seen.append((core.start is not None, options.time_limit, options.work_budget))
+            seen.append((core.start is not None, options.time_limit, options.work_budget, options.ascent_iterations))
         return real(core, options, progress)
 
     monkeypatch.setattr(solve_mod, "solve_core", recording)
@@ -501,7 +502,7 @@ def test_deterministic_search_after_a_placement_plan_gets_a_quarter(tiny, monkey
     run_optimisation(region, "full", opts)
     monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
     proposal = run_optimisation(region, "full", opts)
-    assert seen == [(False, 8.0, 2.0), (True, 2.0, 0.2)]  # work: half the limit, a fifth after a plan
+    assert seen == [(False, 8.0, 2.0, 30), (True, 2.0, 0.05, 15)]  # work: half the limit, a twentieth after a plan
     assert proposal.after["summary"]["unassigned"] == 0
 
 
