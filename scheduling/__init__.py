@@ -79,7 +79,7 @@ def run_optimisation(
             # placement plan (at 50k its 25-40 s improved the plan's start by 70 in 21.6M,
             # and 0 where capacity suffices; measured 2026-12-03; what it buys there is the
             # bound's climb: 12.5 s 21 248 380, 5 s 21 243 535, 0.02 % of the gap, 2026-12-06).
-            # 15 % until late on 2026-12-06: on a slower machine the plan ran 8-14 s over its
+            # 15 % until late on 2026-12-06: on a slower machine the plan ran 8-16 s over its
             # 0.75 of the limit, and the floor added its 7.5 s after that (the generated
             # region 59-68 s wall); with 10 % and the climb's three quarters of it the climb
             # keeps its 3.75 s there, and gets more where building ends on time

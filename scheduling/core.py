@@ -124,6 +124,21 @@ class AssignmentCore:
             self._item_start = np.searchsorted(self.pair_item, np.arange(self.n_items + 1)).astype(np.int64)
         return self._item_start
 
+    def find_pairs(self, items: np.ndarray, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the pairs (items[k], agents[k]) are among this core's pairs: (positions,
+        found); a position is meaningful only where found. Pairs come sorted by item, and by
+        agent within an item where they are built so (then no sort is needed)."""
+        m = self.n_agents
+        want = np.asarray(items, dtype=np.int64) * m + np.asarray(agents, dtype=np.int64)
+        if self.n_pairs == 0:
+            return np.zeros(len(want), dtype=np.int64), np.zeros(len(want), dtype=bool)
+        keys = self.pair_item * m + self.pair_agent
+        order = None if np.all(keys[1:] > keys[:-1]) else np.argsort(keys, kind="stable")
+        ordered = keys if order is None else keys[order]
+        pos = np.minimum(np.searchsorted(ordered, want), len(keys) - 1)
+        found = ordered[pos] == want
+        return (pos if order is None else order[pos]), found
+
     def validate(self) -> None:
         P = self.n_pairs
         for name, arr in (("pair_agent", self.pair_agent), ("pair_cost", self.pair_cost)):

@@ -267,16 +267,10 @@ class _KeptLP:
         if rows(old) != rows(new) or not all(np.array_equal(a, b) for a, b in zip(old.rhs(), new.rhs())):
             raise ValueError(f"a kept LP has rows {rows(old)}, this LP {rows(new)} (or other right-hand sides): "
                              "it can only be solved again with the same rows")
-        held = old.core.pair_item[self.pairs] * old.core.n_agents + old.core.pair_agent[self.pairs]
-        core = new.core
-        keys = core.pair_item * core.n_agents + core.pair_agent
-        order = None if np.all(keys[1:] > keys[:-1]) else np.argsort(keys, kind="stable")  # pairs come sorted
-        ordered = keys if order is None else keys[order]
-        pos = np.minimum(np.searchsorted(ordered, held), max(0, len(keys) - 1))
-        found = ordered[pos] == held if len(keys) else np.zeros(len(held), dtype=bool)
+        pos, found = new.core.find_pairs(old.core.pair_item[self.pairs], old.core.pair_agent[self.pairs])
         if not found.all():
             raise ValueError(f"a kept LP holds {int((~found).sum())} pair columns that are no pairs of this LP")
-        self.mat, self.pairs = new, pos if order is None else order[pos]
+        self.mat, self.pairs = new, pos
 
     def run(self, time_limit: float | None) -> bool:
         """Solve (the first time with presolve, then warm from the last basis); True when optimal."""

@@ -765,7 +765,6 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
     items, agents = cat.fitting_pairs(core.capacity)
     if len(items) == 0:
         return None
-    m = core.n_agents
     full = core.with_changes(
         pair_item=items, pair_agent=agents, pair_cost=cat.cost(items, agents),
         usage=cat.group_usage[:, cat.item_group[items]],
@@ -774,10 +773,8 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
         min_unassigned=min_unassigned)
     candidates = None  # with `warm`: its model's pairs
     if warm is None:
-        key = items * m + agents
-        cand = core.pair_item * m + core.pair_agent
-        pos = np.minimum(np.searchsorted(key, cand), len(key) - 1)
-        candidates = pos[key[pos] == cand]
+        pos, found = full.find_pairs(core.pair_item, core.pair_agent)
+        candidates = pos[found]
     lp = solve_lp(full, candidates=candidates, max_rounds=max_rounds, time_limit=time_limit, duals=duals, warm=warm)
     return lp if np.isfinite(lp.bound) else None
 
