@@ -732,6 +732,31 @@ def test_complete_gathers_room_for_what_a_rounding_left_out_then_exchanges():
     assert _triples(got2) == {(0, 0): 1, (1, 1): 1}
 
 
+def test_complete_first_makes_what_is_left_out_light():
+    """H (4 points) fits coach 0 only, which holds M (3 points, also fine at coach 1): 2
+    points free there. Coach 1 (4 points) holds S (2 points, also fine at coach 2), coach 2
+    (2 points) is empty. No chain of two places H (M finds no room at coach 1). Leaving out
+    a point costs more in the first exchange: H takes M's place, then M takes S's at coach 1
+    and S goes to coach 2. Everyone is placed before gathering (0 operations), at the pair
+    costs (M at 1 and S at 2 cost 5 each). Without it, gathering places H instead."""
+    from scheduling.placement import complete
+
+    cat = _catalogue([4, 3, 2], [[0], [0, 1], [1, 2]], cost=[[0, 0, 0], [0, 5, 0], [0, 0, 5]])  # H, M, S
+    mult = np.array([1, 1, 1])
+    capacity = np.array([[5, 4, 2], [3, 3, 3]])
+    ucost = np.full(3, 1000)
+    fill = (np.array([1, 2]), np.array([0, 1]), np.array([1, 1]))
+    got, stats = complete(cat, fill, mult, capacity, ucost)
+    assert _triples(got) == {(0, 0): 1, (1, 1): 1, (2, 2): 1}
+    assert filling_cost(cat, *got, mult, ucost) == 10
+    lightened = stats["lightened"]
+    assert lightened["swaps"] + lightened["chains"] >= 1 and stats["operations"] == 0
+    assert (_loads(cat, got, 3) <= capacity).all()
+    plain, stats0 = complete(cat, fill, mult, capacity, ucost, lighten=0.0)
+    assert stats0["operations"] > 0 and stats0["placed"] == 1
+    assert _triples(plain) == _triples(got)
+
+
 def test_lp_start_is_whole_feasible_over_every_eligible_pair_and_deterministic(tiny, monkeypatch):
     """Where everyone fits, the LP over the candidates rounded and completed places every
     client, on eligible coaches, within both capacities; twice the same."""
