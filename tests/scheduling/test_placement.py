@@ -746,14 +746,14 @@ def test_complete_first_makes_what_is_left_out_light():
     capacity = np.array([[5, 4, 2], [3, 3, 3]])
     ucost = np.full(3, 1000)
     fill = (np.array([1, 2]), np.array([0, 1]), np.array([1, 1]))
-    got, stats = complete(cat, fill, mult, capacity, ucost)
+    got, stats = complete(cat, fill, mult, capacity, ucost, lighten=10.0)
     assert _triples(got) == {(0, 0): 1, (1, 1): 1, (2, 2): 1}
     assert filling_cost(cat, *got, mult, ucost) == 10
     lightened = stats["lightened"]
     assert lightened["swaps"] + lightened["chains"] >= 1 and stats["operations"] == 0
     assert (_loads(cat, got, 3) <= capacity).all()
-    plain, stats0 = complete(cat, fill, mult, capacity, ucost, lighten=0.0)
-    assert stats0["operations"] > 0 and stats0["placed"] == 1
+    plain, stats0 = complete(cat, fill, mult, capacity, ucost)  # not lightened by default
+    assert "lightened" not in stats0 and stats0["operations"] > 0 and stats0["placed"] == 1
     assert _triples(plain) == _triples(got)
 
 
@@ -776,6 +776,19 @@ def test_lp_start_is_whole_feasible_over_every_eligible_pair_and_deterministic(t
     assert abs(figures["lp"] - lp.bound) <= 0.05 and figures["repair_left_over"] <= figures["rounding_left_over"]
     _, fill2, _ = lp_start(core)
     assert _triples(fill) == _triples(fill2)
+    # its completion makes what the rounding leaves out light first (`complete`'s `lighten`)
+    import scheduling.solve as solve_mod
+
+    heard = []
+
+    def listening(*args, **kwargs):
+        heard.append(kwargs.get("lighten", 0.0))
+        return complete(*args, **kwargs)
+
+    from scheduling.placement import complete
+    monkeypatch.setattr(solve_mod, "complete", listening)
+    lp_start(core)
+    assert heard == [solve_mod.LIGHTEN] and solve_mod.LIGHTEN > 0
 
 
 def test_build_starts_from_the_candidate_lp_and_the_solve_reuses_that_lp(tiny, monkeypatch):
