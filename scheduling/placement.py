@@ -803,9 +803,13 @@ def complete(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray]
     (50k, `--seed 3`: 705 137 -> 701 117); below the plan's scale (`complete_unplaced`) it
     is off: on 5 000 clients and 40 coaches, `--seed 3`, deterministic, the search left 4
     out; lightened, gathering placed the last 3 with 38 operations instead of the 4 with 21,
-    and the run ended 103 higher (106 973 against 106 870).
-    Returns the filling and {"placed", "operations", "lightened" and "exchanged": the two
-    exchanges' figures (the first's gain at the weighted cost), "seconds"}."""
+    and the run ended 103 higher (106 973 against 106 870). The light units are then placed
+    by `insert` (the cheapest move, chain or swap for each; 50k, `--seed 3`: the 26 left
+    out, 0.70 points each, for 5 602, and the completion 701 117 -> 699 472), gathering
+    taking what it leaves.
+    Returns the filling and {"placed", "operations" (gathering's), "lightened" and
+    "exchanged": the two exchanges' figures (the first's gain at the weighted cost),
+    "inserted": `insert`'s, "seconds"}."""
     t0 = time.perf_counter()
     m = capacity.shape[1]
     items, agents, qty = fill
@@ -815,12 +819,13 @@ def complete(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray]
         # the units left out made light: the exchange with each unit left out
         # costing `lighten` more per unit of the first resource (points), so that a heavy
         # unit left out takes a lighter unit's place where the room allows, and that one
-        # another's, until what is left out fits the room gathering can find with one
-        # operation a unit (50k, `--seed 3`: the 33 left out, 3.5 points each, become 26
-        # of 0.7; the completion 705 137 -> 701 117)
+        # another's, until what is left out needs one step a unit (50k, `--seed 3`: the 33
+        # left out, 3.5 points each, become 26 of 0.7)
         weighted = np.asarray(unassigned_cost, dtype=np.float64) + lighten * cat.group_usage[0][cat.item_group]
         share = None if time_limit is None else 0.45 * time_limit
         fill, stats["lightened"] = exchange(cat, fill, multiplicity, capacity, weighted, time_limit=share)
+        # then each light unit by the cheapest move, chain or swap that makes room for it
+        fill, stats["inserted"] = insert(cat, fill, multiplicity, capacity, unassigned_cost)
         items, agents, qty = fill
         left = int(np.asarray(multiplicity).sum() - qty.sum())
     if left:
@@ -1160,6 +1165,143 @@ def _filling(u_item: np.ndarray, u_agent: np.ndarray, m: int) -> tuple[np.ndarra
     return key // m, key % m, qty.astype(np.int64)
 
 
+_BIG = np.float32(1e9)
+
+
+def _unit_costs(cat: PairCatalogue, capacity: np.ndarray, unassigned_cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `exchange` and `insert` work with: each group's usage type (groups of the same
+    usage in every resource share one), the types' usage [R, T], and the cost of every item
+    at every agent as float32 [items, agents + 1] (`_BIG` where its unit does not fit there,
+    the last column leaving it out)."""
+    R, m = capacity.shape
+    _, type_of = np.unique(cat.group_usage.T, axis=0, return_inverse=True)
+    type_of = np.asarray(type_of).ravel()
+    type_use = np.zeros((R, int(type_of.max()) + 1))
+    type_use[:, type_of] = cat.group_usage
+    cost = np.full((len(cat.item_group), m + 1), _BIG, dtype=np.float32)
+    cost[:, m] = unassigned_cost
+    for g, items in enumerate(cat.group_items()):
+        ag = cat.fitting_agents(g, capacity)
+        if len(items) and len(ag):
+            cost[np.ix_(items, ag)] = cat.cost_matrix(items, ag)
+    return type_of, type_use, cost
+
+
+def insert(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray], multiplicity: np.ndarray,
+           capacity: np.ndarray, unassigned_cost: np.ndarray, candidates: int = 20) -> tuple[tuple, dict]:
+    """Place the units a filling leaves out one at a time, each by the cheapest way to make
+    room for it on one of its agents, at the real pair costs (handover included):
+    * a **move** where the agent has room for it in every resource;
+    * a **chain**: a unit there moves on to an agent with room for it;
+    * a **swap**: a unit there trades places with a lighter unit on another agent, which has
+      room for the difference.
+    Per unit the `candidates` eligible agents with room for one more client (the last
+    resource) and the most room in the first are tried; for each, the best unit of every
+    usage type there and the best unit of every (type, agent) segment elsewhere, so a unit
+    costs a few array passes over the units placed. A unit with no such way stays out.
+    Cost-aware where gathering (`consolidate`) is not: after lightening (`complete`), what is
+    left out needs one such step a unit. Deterministic. Returns the filling and {"placed",
+    "moves", "chains", "swaps", "cost": what the placements added, "seconds"}."""
+    t0 = time.perf_counter()
+    R, m = capacity.shape
+    cap = np.maximum(capacity, 0)
+    mult = np.asarray(multiplicity, dtype=np.int64)
+    stats = {"placed": 0, "moves": 0, "chains": 0, "swaps": 0, "cost": 0, "seconds": 0.0}
+    u_item, u_agent = _units(fill, mult, m)
+    out = np.flatnonzero(u_agent == m)
+    if not len(out):
+        return fill, stats
+    type_of, type_use, cost = _unit_costs(cat, cap, unassigned_cost)
+    by_agent = np.ascontiguousarray(cost[:, :m].T)  # [agents, items]: one agent's column at a time
+    u_type = type_of[cat.item_group[u_item]]
+    slack = cap.astype(float).copy()
+    on = u_agent < m
+    for r in range(R):
+        slack[r] -= np.bincount(u_agent[on], weights=type_use[r, u_type[on]], minlength=m)
+    fits = lambda room, need: (room >= need - 1e-9).all(axis=0)  # noqa: E731  [R, ...] >= [R, ...]
+    for u in out:
+        iu, use_u = u_item[u], type_use[:, u_type[u]]
+        on = u_agent < m
+        ag = np.flatnonzero((cost[iu, :m] < _BIG / 2) & (slack[-1] >= use_u[-1] - 1e-9))
+        ag = ag[np.argsort(-slack[0, ag], kind="stable")][:candidates]
+        # the units placed by (type, agent) segment, for the swaps' second unit
+        placed = np.flatnonzero(on)
+        key = u_type[placed] * m + u_agent[placed]
+        placed = placed[np.argsort(key, kind="stable")]
+        seg_key, seg_start = np.unique(np.sort(key, kind="stable"), return_index=True)
+        seg_type, seg_agent = seg_key // m, seg_key % m
+        own = cost[u_item[placed], u_agent[placed]]
+        best = (np.inf, None)
+        for c in ag:
+            base = float(cost[iu, c])
+            if base >= best[0]:
+                continue
+            if fits(slack[:, c], use_u):
+                best = (base, ("move", c))
+                continue
+            here = np.flatnonzero(on & (u_agent == c))
+            if not len(here):
+                continue
+            # the best unit of each type on c to send to each agent d: [types here, m]
+            here = here[np.argsort(u_type[here], kind="stable")]
+            h_type, h_start = np.unique(u_type[here], return_index=True)
+            h_end = np.append(h_start[1:], len(here))
+            away = cost[u_item[here], :m] - cost[u_item[here], c][:, None]
+            a_gain = np.minimum.reduceat(away, h_start, axis=0)
+            a_gain[:, c] = _BIG
+
+            def unit_of(k: int, d: int) -> int:
+                """The unit of type h_type[k] on c that costs least sent to d."""
+                return int(here[h_start[k] + np.argmin(away[h_start[k]: h_end[k], d])])
+
+            use_a = type_use[:, h_type]  # [R, types here]
+            # chains: a unit of type ta leaves c for an agent with room for it
+            c_ok = fits(slack[:, [c]] + use_a - use_u[:, None], 0.0)  # [types]
+            d_ok = fits(slack[:, None, :], use_a[:, :, None])  # [types, m]
+            val = np.where(c_ok[:, None] & d_ok, a_gain, _BIG)
+            k, d = np.unravel_index(int(np.argmin(val)), val.shape)
+            if val[k, d] < _BIG / 2 and base + float(val[k, d]) < best[0]:
+                best = (base + float(val[k, d]), ("chain", c, unit_of(int(k), int(d)), int(d)))
+            # swaps: a unit of type ta on c trades with the best unit of a segment (tb, d)
+            into = by_agent[c][u_item[placed]] - own
+            b_gain = np.minimum.reduceat(into, seg_start)
+            segs = np.flatnonzero((b_gain < _BIG / 2) & (seg_agent != c))  # a unit there may come to c
+            if not len(segs):
+                continue
+            ok = np.ones((len(h_type), len(segs)), dtype=bool)
+            for r in range(R):  # what c frees (a for b) covers u, and b's agent has room for it
+                diff = use_a[r][:, None] - type_use[r, seg_type[segs]][None, :]
+                ok &= (diff >= use_u[r] - slack[r, c] - 1e-9) & (diff <= slack[r, seg_agent[segs]][None, :] + 1e-9)
+            v = np.where(ok, a_gain[:, seg_agent[segs]] + b_gain[segs][None, :], _BIG)
+            k, j = np.unravel_index(int(np.argmin(v)), v.shape)
+            if v[k, j] < _BIG / 2 and base + float(v[k, j]) < best[0]:
+                found = base + float(v[k, j])
+                j = int(segs[j])
+                lo = seg_start[j]
+                hi = seg_start[j + 1] if j + 1 < len(seg_start) else len(placed)
+                b = int(placed[lo + np.argmin(into[lo:hi])])
+                best = (found, ("swap", c, unit_of(int(k), int(seg_agent[j])), b))
+        if best[1] is None:
+            continue
+        kind, c = best[1][0], int(best[1][1])
+        moved = [(u, c)]
+        if kind == "chain":
+            moved.append((best[1][2], best[1][3]))
+        elif kind == "swap":
+            a, b = best[1][2], best[1][3]
+            moved += [(a, int(u_agent[b])), (b, c)]
+        for v_, to in moved:
+            if u_agent[v_] < m:
+                slack[:, u_agent[v_]] += type_use[:, u_type[v_]]
+            slack[:, to] -= type_use[:, u_type[v_]]
+            u_agent[v_] = to
+        stats["placed"] += 1
+        stats[kind + "s"] += 1
+        stats["cost"] += int(round(best[0]))
+    stats["seconds"] = round(time.perf_counter() - t0, 2)
+    return _filling(u_item, u_agent, m), stats
+
+
 def exchange(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray], multiplicity: np.ndarray,
              capacity: np.ndarray, unassigned_cost: np.ndarray, time_limit: float | None = None,
              max_rounds: int = 25, refills: int = 1, min_gain: float = 0.5) -> tuple[tuple, dict]:
@@ -1206,19 +1348,8 @@ def exchange(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray]
     stats = {"moves": 0, "swaps": 0, "chains": 0, "gain": 0, "rounds": 0, "seconds": 0.0}
     if len(mult) == 0:
         return fill, stats
-    _, type_of = np.unique(cat.group_usage.T, axis=0, return_inverse=True)
-    type_of = np.asarray(type_of).ravel()
-    T = int(type_of.max()) + 1
-    type_use = np.zeros((R, T))
-    type_use[:, type_of] = cat.group_usage
-    big = np.float32(1e9)
-    # cost of every item at every agent (big where its unit does not fit), and left out
-    cost = np.full((len(mult), M), big, dtype=np.float32)
-    cost[:, m] = unassigned_cost
-    for g, items in enumerate(cat.group_items()):
-        ag = cat.fitting_agents(g, cap)
-        if len(items) and len(ag):
-            cost[np.ix_(items, ag)] = cat.cost_matrix(items, ag)
+    type_of, type_use, cost = _unit_costs(cat, cap, unassigned_cost)
+    big = _BIG
 
     def out_of_time() -> bool:
         return time_limit is not None and time.perf_counter() - t0 > time_limit

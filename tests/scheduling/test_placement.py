@@ -757,6 +757,34 @@ def test_complete_first_makes_what_is_left_out_light():
     assert _triples(plain) == _triples(got)
 
 
+def test_insert_places_what_is_left_out_by_the_cheapest_step():
+    """U (2 points) fits coach 0 only, where A (4 points) leaves 1 point free. Room for U:
+    A moves on to empty coach 2 (a chain, A there costs `far`), or A trades places with B
+    (3 points) on coach 1, which has the 1 point of difference free (a swap: A at 1 and B
+    at 0 cost 5 each). The cheaper one is taken; every capacity holds."""
+    from scheduling.placement import insert
+
+    capacity = np.array([[5, 4, 4], [3, 3, 3]])
+    mult = np.array([1, 1, 1])
+    ucost = np.full(3, 1000)
+    fill = (np.array([1, 2]), np.array([0, 1]), np.array([1, 1]))  # A on 0, B on 1, U out
+    for far, kind, where in [(50, "swaps", {(0, 0): 1, (1, 1): 1, (2, 0): 1}), (3, "chains", {(0, 0): 1, (1, 2): 1, (2, 1): 1})]:
+        cat = _catalogue([2, 4, 3], [[0], [0, 1, 2], [0, 1]], cost=[[0, 0, 0], [0, 5, far], [5, 0, 0]])  # U, A, B
+        got, stats = insert(cat, fill, mult, capacity, ucost)
+        assert _triples(got) == where
+        assert stats["placed"] == 1 and stats[kind] == 1 and stats["cost"] == min(far, 10)
+        assert filling_cost(cat, *got, mult, ucost) == min(far, 10)
+        assert (_loads(cat, got, 3) <= capacity).all()
+    # room where it is: a plain move; nowhere: the unit stays out
+    cat = _catalogue([1, 4, 3], [[0], [0, 1, 2], [0, 1]])
+    got, stats = insert(cat, fill, mult, capacity, ucost)
+    assert _triples(got)[(0, 0)] == 1 and stats["moves"] == 1
+    tight = np.array([[4, 3, 0], [3, 3, 3]])
+    cat = _catalogue([2, 4, 3], [[0], [0, 1, 2], [0, 1]])
+    got, stats = insert(cat, fill, mult, tight, ucost)
+    assert stats["placed"] == 0 and _triples(got) == _triples(fill)
+
+
 def test_lp_start_is_whole_feasible_over_every_eligible_pair_and_deterministic(tiny, monkeypatch):
     """Where everyone fits, the LP over the candidates rounded and completed places every
     client, on eligible coaches, within both capacities; twice the same."""
