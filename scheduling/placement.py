@@ -15,7 +15,9 @@ candidate coaches per class. Two things must still see *every* eligible pair:
    handover; `_fill_by_type`). At caseload scale the LP whose solution is rounded splits the
    groups by target sector (`_profile_lp`), since a group's mean cost cannot tell teams
    apart. Last, `exchange` lowers the plan's cost by moves, swaps and chains of units over
-   every eligible pair. The plan's pairs join the candidate pairs.
+   every eligible pair. The plan's pairs join the candidate pairs. Where everyone fits, the
+   start comes from the LP over the candidates instead, made whole by `complete` (the units
+   it leaves out made light, placed one cheapest step each by `insert`, gathering the rest).
 2. **A bound valid for all eligible pairs** (`PairCatalogue.lagrangian`): the Lagrangian
    relaxation of the capacities, evaluated over every eligible pair group by group with costs
    computed from the small cost tables, so the reported gap is to a lower bound of the real
