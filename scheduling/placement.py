@@ -1220,7 +1220,11 @@ def insert(cat: PairCatalogue, fill: tuple[np.ndarray, np.ndarray, np.ndarray], 
     on = u_agent < m
     for r in range(R):
         slack[r] -= np.bincount(u_agent[on], weights=type_use[r, u_type[on]], minlength=m)
-    fits = lambda room, need: (room >= need - 1e-9).all(axis=0)  # noqa: E731  [R, ...] >= [R, ...]
+
+    def fits(room, need):
+        """Room [R, ...] for need [R, ...] in every resource."""
+        return (room >= need - 1e-9).all(axis=0)
+
     for u in out:
         iu, use_u = u_item[u], type_use[:, u_type[u]]
         on = u_agent < m
