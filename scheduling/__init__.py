@@ -49,7 +49,7 @@ def run_optimisation(
     says so in the solver figures.
     """
     from scheduling.explain import explain
-    from scheduling.problem import build_problem, complete_unplaced
+    from scheduling.problem import build_problem, complete_unplaced, round_lp_all_pairs
     from scheduling.proposal import build_proposal
     from scheduling.solve import SolveOptions, solve_core
 
@@ -130,6 +130,7 @@ def run_optimisation(
         at = built_at if problem.plan is not None else lo
         cb = part(progress, at, hi)
         result = solve_core(problem.core, sopts, cb)
+        problem, result = round_lp_all_pairs(problem, result, None if options.deterministic else 0.2)
         before = result.evaluation.unassigned
         problem, result = complete_unplaced(problem, result, None if options.deterministic else max(0.2, reserve))
         if result.evaluation.unassigned < before:

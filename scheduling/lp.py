@@ -45,6 +45,10 @@ class LPResult:
     #: the LP still in HiGHS (`solve_lp(keep=True)`), for `solve_lp(warm=...)` to take over
     #: once: the LP of a larger pair set with the same rows, solved from this one's basis
     model: object | None = field(default=None, repr=False)
+    #: the (item, agent) of each pair of `x` where the LP is over another pair set than the
+    #: core's (`solve.catalogue_lp_bound`: every eligible pair that fits), so that its
+    #: solution can be carried to a core over some of them
+    pairs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def integer_bound(self) -> int:

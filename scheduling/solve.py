@@ -124,6 +124,11 @@ class SolveResult:
     lp: LPResult | None = None
     #: the branch-and-cut run (first or beside the search): objective, bound, seconds, status
     mip: dict | None = None
+    #: the LP over every eligible pair (balance rows and all) where the bound priced it for a
+    #: core over candidate pairs (`catalogue_lp_bound`; its `pairs` say which): its rounding
+    #: over the candidates plus its support is tried after the solve
+    #: (`problem.round_lp_all_pairs`)
+    lp_all_pairs: LPResult | None = field(default=None, repr=False)
 
     @property
     def objective(self) -> int:
@@ -781,7 +786,7 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
         pos, found = full.find_pairs(core.pair_item, core.pair_agent)
         candidates = pos[found]
     lp = solve_lp(full, candidates=candidates, max_rounds=max_rounds, time_limit=time_limit, duals=duals, warm=warm)
-    return lp if np.isfinite(lp.bound) else None
+    return _replace(lp, pairs=(items, agents)) if np.isfinite(lp.bound) else None
 
 
 def _upper(core: AssignmentCore, x: np.ndarray) -> int | None:
@@ -942,6 +947,7 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
             bound = int(math.ceil(lag - 1e-6 * max(1.0, abs(lag)))) + balance_floor(core, upper)
     if lp_without_balance:
         bound = lp.integer_bound + balance_floor(core, upper)
+    whole = None  # the LP over every eligible pair, where it is priced
     if core.catalogue is not None:
         # the pairs are candidates: only a bound over every eligible pair is a bound
         t_full = time.perf_counter()
@@ -1021,7 +1027,8 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
         bound = _trivial_bound(core)
     ev = evaluate(core, x)
     history = [(time.perf_counter() - t0, ev.objective)]
-    result = SolveResult(x=x, evaluation=ev, bound=bound, status="feasible", seconds=0.0, lp_seconds=lp_seconds, lp=lp, history=history)
+    result = SolveResult(x=x, evaluation=ev, bound=bound, status="feasible", seconds=0.0, lp_seconds=lp_seconds, lp=lp, history=history,
+                         lp_all_pairs=whole)
 
     def done() -> bool:
         return ev.objective <= bound or (options.target_gap > 0 and (ev.objective - bound) <= options.target_gap * max(1, abs(ev.objective)))

@@ -1062,6 +1062,59 @@ def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_p
     assert new_result.bound <= ev.objective and problem.core is core  # the input is not changed
 
 
+def test_the_lp_over_every_pair_is_rounded_over_the_candidates_plus_its_pairs(tiny):
+    """Where the core holds candidate pairs, the bound prices the LP over every eligible pair
+    (`SolveResult.lp_all_pairs`); after the search that LP is rounded over a core of the
+    candidates plus the pairs it uses (`round_lp_all_pairs`), and kept only when the whole
+    objective is lower: then the new core holds both, every pair eligible at the catalogue's
+    costs, every capacity holds and the notes say so. A second call adds nothing (the LP's
+    pairs are the core's now), and a result without that LP comes back as it was."""
+    from scheduling.problem import round_lp_all_pairs
+    from scheduling.solve import SolveOptions, evaluate, solve_core
+
+    cfg = ScheduleConfig(candidates_per_client=1, room_candidates=0, all_pairs_per_second=0)
+    problem = build_problem(_wide_region(tiny, n_clients=90), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    core, cat = problem.core, problem.catalogue
+    assert problem.plan is None and core.catalogue is cat
+    result = solve_core(core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
+    whole = result.lp_all_pairs
+    assert whole is not None and whole.pairs is not None and len(whole.pairs[0]) == len(whole.x)
+    keys = set(zip(core.pair_item.tolist(), core.pair_agent.tolist()))
+    used = [(int(i), int(a)) for i, a, v in zip(*whole.pairs, whole.x) if v > 1e-9]
+    outside = [k for k in used if k not in keys]
+    assert outside  # the LP over every pair uses pairs the candidates lack
+
+    worse = _drop_one_unit(core, result)  # a search that did worse than the LP's rounding
+    new_problem, new_result = round_lp_all_pairs(problem, worse)
+    new_core = new_problem.core
+    ev = new_result.evaluation
+    note = new_core.notes["lp_all_pairs_rounded"]
+    assert note["kept"] and note["pairs_added"] == len(outside) and note["objective_before"] == worse.evaluation.objective
+    assert ev.objective == note["objective"] < worse.evaluation.objective and ev.feasible and not ev.overload.any()
+    assert evaluate(new_core, new_result.x).objective == ev.objective and new_result.bound == result.bound
+    new_keys = set(zip(new_core.pair_item.tolist(), new_core.pair_agent.tolist()))
+    assert keys <= new_keys and set(outside) <= new_keys and len(new_keys) == len(keys) + len(outside)
+    for i, a in zip(new_core.pair_item, new_core.pair_agent):
+        assert a in cat.agents_of(int(cat.item_group[i]))
+    np.testing.assert_array_equal(cat.cost(new_core.pair_item, new_core.pair_agent), new_core.pair_cost)
+    parts = new_problem.parts
+    np.testing.assert_array_equal(parts["handover"] + parts["sector"] + parts["travel"] + parts["language"], new_core.pair_cost)
+    assert problem.core is core and "lp_all_pairs_rounded" not in core.notes  # the input is not changed
+
+    again = round_lp_all_pairs(new_problem, new_result)
+    assert again[0] is new_problem and again[1] is new_result
+    worse.lp_all_pairs = None
+    same = round_lp_all_pairs(problem, worse)
+    assert same[0] is problem and same[1] is worse
+
+    # run_optimisation tries it after the search, and the proposal reports it
+    proposal = run_optimisation(_wide_region(tiny, n_clients=90), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=3, config=cfg))
+    tried = proposal.solver["lp_all_pairs_rounded"]
+    assert tried["pairs_added"] == len(outside)
+    assert tried["kept"] == (tried["objective"] < tried["objective_before"])
+    assert proposal.solver["objective"] <= min(tried["objective"], tried["objective_before"])
+
+
 def test_run_optimisation_completes_what_the_search_left_out_and_the_proposal_follows(tiny, monkeypatch):
     """End to end: a search that leaves a client out (patched) is completed before the
     proposal is built, so the proposal places the client, on an eligible coach, and its
@@ -1071,7 +1124,9 @@ def test_run_optimisation_completes_what_the_search_left_out_and_the_proposal_fo
     real = solve_mod.solve_core
 
     def leaves_one_out(core, options=None, progress=None):
-        return _drop_one_unit(core, real(core, options, progress))
+        worse = _drop_one_unit(core, real(core, options, progress))
+        worse.lp_all_pairs = None  # its rounding (`round_lp_all_pairs`) would place everyone first
+        return worse
 
     monkeypatch.setattr(solve_mod, "solve_core", leaves_one_out)
     cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
