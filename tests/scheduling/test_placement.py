@@ -1060,6 +1060,34 @@ def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_p
     done = new_core.notes["completed"]
     assert done["unassigned_before"] == 1 and done["unassigned"] == 0 and done["objective_before"] == worse.evaluation.objective
     assert new_result.bound <= ev.objective and problem.core is core  # the input is not changed
+    # completed twice, plain and with the units left out made light first: the cheaper kept
+    on = new_result.x > 0
+    kept = filling_cost(cat, new_core.pair_item[on], new_core.pair_agent[on], new_result.x[on], new_core.multiplicity, new_core.unassigned_cost)
+    assert kept == min(done["cost_plain"], done["cost_lightened"])
+    assert done["lightened_first"] == (done["cost_lightened"] < done["cost_plain"])
+
+
+def test_complete_unplaced_tries_the_completion_plain_and_lightened(tiny, monkeypatch):
+    """`complete_unplaced` runs `placement.complete` once as it is and once with the units
+    left out made light first (`solve.LIGHTEN`), each with the time given, and reports both."""
+    import scheduling.placement as placement_mod
+    from scheduling.problem import complete_unplaced
+    from scheduling.solve import LIGHTEN, SolveOptions, solve_core
+
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
+    problem = build_problem(_wide_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    result = solve_core(problem.core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
+    real, calls = placement_mod.complete, []
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs.get("lighten", 0.0), kwargs.get("time_limit")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(placement_mod, "complete", spy)
+    new_problem, new_result = complete_unplaced(problem, _drop_one_unit(problem.core, result), time_limit=1.0)
+    assert calls == [(0.0, 1.0), (LIGHTEN, 1.0)]
+    done = new_problem.core.notes["completed"]
+    assert done["unassigned"] == 0 and {"cost_plain", "cost_lightened", "lightened_first", "inserted"} <= set(done)
 
 
 def test_the_lp_over_every_pair_is_rounded_over_the_candidates_plus_its_pairs(tiny):
