@@ -814,21 +814,34 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
     stats = {**stats, "lightened_first": best == 1, "cost_plain": int(costs[0]), "cost_lightened": int(costs[1])}
     if costs[best] >= filling_cost(cat, *fill, core.multiplicity, core.unassigned_cost):
         return problem, result
-    new_core, parts, km = problem.with_fillings([whole])
+    built = problem.with_fillings([whole])
+    new_core = built[0]
     ev = evaluate(new_core, new_core.start)
     if ev.objective >= result.evaluation.objective or not admissible(new_core, ev):
         return problem, result
-    new_core.multipliers, new_core.cut_multiplier = core.multipliers, core.cut_multiplier
-    new_core.count_multipliers, new_core.min_unassigned = core.count_multipliers, core.min_unassigned
-    new_core.notes = {**core.notes, "completed": {
+    return _adopt(problem, result, built, new_core.start, ev, t0, "completed", {
         "unassigned_before": int(result.evaluation.unassigned), "unassigned": int(ev.unassigned),
         "objective_before": int(result.evaluation.objective), "placed": stats.get("placed", 0),
         "operations": stats.get("operations", 0), "exchanged": stats.get("exchanged"),
         "inserted": stats.get("inserted", {}).get("placed", 0), "lightened_first": stats["lightened_first"],
         "cost_plain": stats["cost_plain"], "cost_lightened": stats["cost_lightened"],
-        "seconds": round(time.perf_counter() - t0, 2)}}
+        "seconds": round(time.perf_counter() - t0, 2)})
+
+
+def _adopt(problem: CaseloadProblem, result: SolveResult, built: tuple, x: np.ndarray, ev, t0: float,
+           note: str, figures: dict) -> tuple[CaseloadProblem, SolveResult]:
+    """`problem` over the core `built` (`with_fillings`: core, parts, distances) and `result`
+    with its solution `x` (evaluated `ev`) after a step that started at `t0`: the new core
+    keeps the old one's multipliers and notes, plus `figures` as the note `note`; the bound
+    stays. The input is not changed."""
+    new_core, parts, km = built
+    core = problem.core
+    new_core.multipliers, new_core.cut_multiplier = core.multipliers, core.cut_multiplier
+    new_core.count_multipliers, new_core.min_unassigned = core.count_multipliers, core.min_unassigned
+    new_core.notes = {**core.notes, note: figures}
+    new_core.start = x.copy()
     done = replace(result, lp=None, improvements=result.improvements + 1, seconds=result.seconds + (time.perf_counter() - t0))
-    done.settle(new_core.start.copy(), ev, result.bound)
+    done.settle(x.copy(), ev, result.bound)
     return replace(problem, core=new_core, parts=parts, pair_km=km), done
 
 
@@ -860,17 +873,17 @@ def round_lp_all_pairs(problem: CaseloadProblem, result: SolveResult, time_limit
     if not new.any():  # the LP uses only candidates: the solve had its pairs
         return problem, result
     extra = (items[new], agents[new], np.zeros(int(new.sum()), dtype=np.int64))
-    new_core, parts, km = problem.with_fillings([extra])
+    built = problem.with_fillings([extra])
+    new_core = built[0]
     # the LP carried to the new core's pairs (every one of them eligible; those that do not
     # fit a capacity are not the LP's and are never preferred)
     whole_keys = items * n_co + agents  # sorted: `fitting_pairs` goes item by item, agents in order
-    pos = np.searchsorted(whole_keys, new_core.pair_item * n_co + new_core.pair_agent)
-    pos = np.minimum(pos, len(whole_keys) - 1)
-    found = whole_keys[pos] == new_core.pair_item * n_co + new_core.pair_agent
+    new_keys = new_core.pair_item * n_co + new_core.pair_agent
+    pos = np.minimum(np.searchsorted(whole_keys, new_keys), len(whole_keys) - 1)
+    found = whole_keys[pos] == new_keys
     x = np.where(found, whole.x[pos], 0.0)
     rc = np.where(found, whole.reduced_cost[pos], float(whole.reduced_cost.max(initial=0.0)) + 1.0)
-    carried = replace(whole, x=x, reduced_cost=rc, pairs=None, model=None)
-    x0 = greedy_start(new_core, carried)
+    x0 = greedy_start(new_core, replace(whole, x=x, reduced_cost=rc, pairs=None, model=None))
     if _unassigned(new_core, x0).any():
         x0 = repair_unplaced(new_core, x0, time_limit=time_limit, depth=1, multi=True)
     ev = evaluate(new_core, x0)
@@ -879,13 +892,7 @@ def round_lp_all_pairs(problem: CaseloadProblem, result: SolveResult, time_limit
     if ev.objective >= result.evaluation.objective or not admissible(new_core, ev):
         core.notes["lp_all_pairs_rounded"] = {**figures, "kept": False}
         return problem, result
-    for k in ("multipliers", "cut_multiplier", "count_multipliers", "min_unassigned"):
-        setattr(new_core, k, getattr(core, k))
-    new_core.notes = {**core.notes, "lp_all_pairs_rounded": {**figures, "kept": True}}
-    new_core.start = x0.copy()
-    done = replace(result, lp=None, improvements=result.improvements + 1, seconds=result.seconds + (time.perf_counter() - t0))
-    done.settle(x0, ev, result.bound)
-    return replace(problem, core=new_core, parts=parts, pair_km=km), done
+    return _adopt(problem, result, built, x0, ev, t0, "lp_all_pairs_rounded", {**figures, "kept": True})
 
 
 def _reindex_lp(lp, old_keys: np.ndarray, new_keys: np.ndarray):
