@@ -1069,7 +1069,8 @@ def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_p
 
 def test_complete_unplaced_tries_the_completion_plain_and_lightened(tiny, monkeypatch):
     """`complete_unplaced` runs `placement.complete` once as it is and once with the units
-    left out made light first (`solve.LIGHTEN`), each with the time given, and reports both."""
+    left out made light first (`solve.LIGHTEN`), each with the time given, and reports both;
+    an intake only the first."""
     import scheduling.placement as placement_mod
     from scheduling.problem import complete_unplaced
     from scheduling.solve import LIGHTEN, SolveOptions, solve_core
@@ -1088,6 +1089,27 @@ def test_complete_unplaced_tries_the_completion_plain_and_lightened(tiny, monkey
     assert calls == [(0.0, 1.0), (LIGHTEN, 1.0)]
     done = new_problem.core.notes["completed"]
     assert done["unassigned"] == 0 and {"cost_plain", "cost_lightened", "lightened_first", "inserted"} <= set(done)
+
+    # an intake (its 2 s) completes plain only
+    region = _wide_region(tiny)
+    cl = region.clients.copy()
+    cl.loc[cl.index[:20], "coach_id"] = None
+    region.clients = cl
+    intake = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    got = solve_core(intake.core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
+    calls.clear()
+    new_problem, _ = complete_unplaced(intake, _drop_one_unit(intake.core, got), time_limit=1.0)
+    assert calls == [(0.0, 1.0)]
+    assert new_problem.core.notes["completed"]["cost_lightened"] is None
+
+    # nor where clients are certain to stay out (the count certificate)
+    short = build_problem(_wide_region(tiny, n_clients=200), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    assert short.plan is None and short.core.count_multipliers is not None
+    got = solve_core(short.core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
+    assert got.evaluation.unassigned > 0
+    calls.clear()
+    complete_unplaced(short, got, time_limit=1.0)
+    assert calls == [(0.0, 1.0)]
 
 
 def test_the_lp_over_every_pair_is_rounded_over_the_candidates_plus_its_pairs(tiny):
