@@ -302,6 +302,8 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                 **({"bound_figures": problem.core.notes["bound"]} if "bound" in problem.core.notes else {}),
                 # room gathered after the search for the clients it left out (`complete_unplaced`)
                 **({"completed": problem.core.notes["completed"]} if "completed" in problem.core.notes else {}),
+                # the start made whole from the core's LP before the search (`start_from_lp`)
+                **({"start_from_lp": problem.core.notes["start_from_lp"]} if "start_from_lp" in problem.core.notes else {}),
                 # the LP over every eligible pair rounded after the search (`round_lp_all_pairs`)
                 **({"lp_all_pairs_rounded": problem.core.notes["lp_all_pairs_rounded"]}
                    if "lp_all_pairs_rounded" in problem.core.notes else {}),

@@ -875,8 +875,10 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
     if core.n_pairs <= options.lp_max_pairs:
         # deterministic runs: the time limits of the LPs are safety nets (a path must not
         # depend on whether an LP finished in time)
-        lp = solve_lp(core, candidates=options.lp_candidates, time_limit=max(1.0, (1.0 if options.deterministic else 0.4) * options.time_limit))
-        lp_seconds = lp.seconds
+        # (solved while building where the start was made from it: `problem.start_from_lp`)
+        lp = core.lp if core.lp is not None else solve_lp(
+            core, candidates=options.lp_candidates, time_limit=max(1.0, (1.0 if options.deterministic else 0.4) * options.time_limit))
+        lp_seconds = lp.seconds if core.lp is None else 0.0
         if np.isfinite(lp.bound):
             bound = lp.integer_bound
     elif core.notes.get("placement", {}).get("min_unassigned_lp", 0.0) < 0.5:

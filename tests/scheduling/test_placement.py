@@ -506,6 +506,57 @@ def test_deterministic_search_after_a_placement_plan_gets_a_quarter(tiny, monkey
     assert proposal.after["summary"]["unassigned"] == 0
 
 
+def test_start_from_lp_makes_the_rounding_whole_before_the_search(tiny, monkeypatch):
+    """A full rebalance whose core holds every eligible pair, where everyone fits: the core's
+    LP rounded is the search's start, and units the rounding and the repair leave over (here
+    one taken out of the rounding, the repair off) are placed over every eligible pair before
+    the search (`start_from_lp`). The core keeps the LP, which the solve then does not solve
+    again, and a start made whole gets a twentieth of the limit as search work."""
+    import scheduling.solve as solve_mod
+    from scheduling.problem import start_from_lp
+    from scheduling.solve import evaluate
+
+    region = _wide_region(tiny)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=4)
+    problem = build_problem(region, "full", opts)
+    core = problem.core
+    assert problem.plan is None and core.catalogue is None and core.count_multipliers is None and core.lp is None
+    real_greedy = solve_mod.greedy_start
+
+    def leaves_one_over(core, lp, x0=None):
+        x = real_greedy(core, lp, x0)
+        x[np.flatnonzero(x > 0)[0]] -= 1
+        return x
+
+    monkeypatch.setattr(solve_mod, "greedy_start", leaves_one_over)
+    monkeypatch.setattr(solve_mod, "repair_unplaced", lambda core, x, **kwargs: x)
+    started = start_from_lp(problem, 4.0)
+    note = started.core.notes["start_from_lp"]
+    assert note["rounding_left_over"] == 1 and note["repair_left_over"] == 1 and note["completed_kept"]
+    ev = evaluate(started.core, started.core.start)
+    assert ev.unassigned == 0 and ev.feasible and ev.objective == note["completed_objective"] < note["objective"]
+    lp = started.core.lp
+    assert lp is not None and np.isfinite(lp.bound) and len(lp.x) == started.core.n_pairs
+    assert abs(note["lp"] - lp.bound) < 0.1 and core.lp is not None  # the input's core has the LP and the rounding
+
+    seen, lps = [], []
+    real, real_lp = solve_mod.solve_core, solve_mod.solve_lp
+
+    def recording(core, options, progress=None):
+        seen.append((core.lp is not None, options.work_budget))
+        return real(core, options, progress)
+
+    def counting(core, *args, **kwargs):
+        lps.append(core.name)
+        return real_lp(core, *args, **kwargs)
+
+    monkeypatch.setattr(solve_mod, "solve_core", recording)
+    monkeypatch.setattr(solve_mod, "solve_lp", counting)
+    proposal = run_optimisation(region, "full", opts)
+    assert seen == [(True, 0.05 * 4)] and "caseload/full" not in lps  # the LP is start_from_lp's
+    assert proposal.solver["start_from_lp"]["completed_kept"] and proposal.after["summary"]["unassigned"] == 0
+
+
 def _triples(fill) -> dict:
     return {(int(i), int(a)): int(q) for i, a, q in zip(*fill)}
 
