@@ -794,7 +794,6 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
     `time_limit` caps each completion's exchanges in wall-clock runs (None: deterministic;
     halved, the lightened one fell short on 5 000 clients, 40 coaches, `--seed 3`)."""
     from scheduling.core import evaluate
-    from scheduling.placement import complete
     from scheduling.solve import admissible
 
     core = problem.core
@@ -804,21 +803,8 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
     on = result.x > 0
     fill = (core.pair_item[on], core.pair_agent[on], result.x[on])
     cat = problem.catalogue
-    # plain and with the units left out made light first (`lp_start`'s way), the cheaper kept:
-    # neither is better everywhere (deterministic, 12 500 clients seed 2, 30 s: 173 656 plain,
-    # 172 636 lightened; 5 000 clients, 40 coaches, `--seed 3`, 50 s: 106 870 and 106 973).
-    # Lightened only where no client is certain to stay out (there it leaves the lightest
-    # out and gathers for the heavy: an intake of 500 into an approved 50k caseload, 230 left
-    # out, 21 204 132 plain against 21 603 267) and not in an intake (its 2 s: 0.8 s more)
-    lighten_too = problem.mode != "intake" and core.count_multipliers is None and core.min_unassigned == 0
-    tried = [complete(cat, fill, core.multiplicity, core.capacity, core.unassigned_cost, time_limit=time_limit, lighten=lighten)
-             for lighten in ((0.0, LIGHTEN) if lighten_too else (0.0,))]
-    costs = [filling_cost(cat, *w, core.multiplicity, core.unassigned_cost) for w, _ in tried]
-    best = int(np.argmin(costs))  # the plain one where they tie
-    whole, stats = tried[best]
-    stats = {**stats, "lightened_first": best == 1, "cost_plain": int(costs[0]),
-             "cost_lightened": int(costs[1]) if lighten_too else None}
-    if costs[best] >= filling_cost(cat, *fill, core.multiplicity, core.unassigned_cost):
+    whole, cost, stats = _complete_cheaper(problem, fill, time_limit)
+    if cost >= filling_cost(cat, *fill, core.multiplicity, core.unassigned_cost):
         return problem, result
     built = problem.with_fillings([whole])
     new_core = built[0]
@@ -832,6 +818,29 @@ def complete_unplaced(problem: CaseloadProblem, result: SolveResult, time_limit:
         "inserted": stats.get("inserted", {}).get("placed", 0), "lightened_first": stats["lightened_first"],
         "cost_plain": stats["cost_plain"], "cost_lightened": stats["cost_lightened"],
         "seconds": round(time.perf_counter() - t0, 2)})
+
+
+def _complete_cheaper(problem: CaseloadProblem, fill: tuple, time_limit: float | None) -> tuple[tuple, int, dict]:
+    """`placement.complete` on `fill` over the problem's catalogue, plain and with the units
+    left out made light first (`lp_start`'s way), the cheaper kept (the plain one where they
+    tie): neither is better everywhere (deterministic, 12 500 clients seed 2, 30 s: 173 656
+    plain, 172 636 lightened; 5 000 clients, 40 coaches, `--seed 3`, 50 s: 106 870 and
+    106 973). Lightened only where no client is certain to stay out (there it leaves the
+    lightest out and gathers for the heavy: an intake of 500 into an approved 50k caseload,
+    230 left out, 21 204 132 plain against 21 603 267) and not in an intake (its 2 s: 0.8 s
+    more). Returns the filling, its cost (`filling_cost`) and `complete`'s figures plus
+    "lightened_first", "cost_plain" and "cost_lightened" (None where not tried)."""
+    from scheduling.placement import complete
+
+    core, cat = problem.core, problem.catalogue
+    lighten_too = problem.mode != "intake" and core.count_multipliers is None and core.min_unassigned == 0
+    tried = [complete(cat, fill, core.multiplicity, core.capacity, core.unassigned_cost, time_limit=time_limit, lighten=lighten)
+             for lighten in ((0.0, LIGHTEN) if lighten_too else (0.0,))]
+    costs = [int(filling_cost(cat, *w, core.multiplicity, core.unassigned_cost)) for w, _ in tried]
+    best = int(np.argmin(costs))
+    whole, stats = tried[best]
+    return whole, costs[best], {**stats, "lightened_first": best == 1, "cost_plain": costs[0],
+                   "cost_lightened": costs[1] if lighten_too else None}
 
 
 def _adopt(problem: CaseloadProblem, result: SolveResult, built: tuple, x: np.ndarray, ev, t0: float,
@@ -877,7 +886,6 @@ def start_from_lp(problem: CaseloadProblem, lp_time_limit: float, time_limit: fl
     173 337 with this start, 172 653 without)."""
     from scheduling.core import evaluate
     from scheduling.lp import solve_lp
-    from scheduling.placement import complete
     from scheduling.solve import _unassigned, admissible, greedy_start, repair_unplaced
 
     core = problem.core
@@ -897,17 +905,13 @@ def start_from_lp(problem: CaseloadProblem, lp_time_limit: float, time_limit: fl
                "objective": int(evaluate(core, x).objective)}
     core.lp, core.start = lp, x
     if figures["repair_left_over"]:
-        cat, mult, ucost = problem.catalogue, core.multiplicity, core.unassigned_cost
         on = x > 0
-        fill = (core.pair_item[on], core.pair_agent[on], x[on])
-        tried = [complete(cat, fill, mult, core.capacity, ucost, time_limit=time_limit, lighten=lighten) for lighten in (0.0, LIGHTEN)]
-        costs = [filling_cost(cat, *w, mult, ucost) for w, _ in tried]
-        best = int(np.argmin(costs))
-        built = problem.with_fillings([tried[best][0]])
+        whole, _, stats = _complete_cheaper(problem, (core.pair_item[on], core.pair_agent[on], x[on]), time_limit)
+        built = problem.with_fillings([whole])
         new_core = built[0]
         ev = evaluate(new_core, new_core.start)
-        figures.update(completed_plain=int(costs[0]), completed_lightened=int(costs[1]), lightened_first=best == 1,
-                       completed_objective=int(ev.objective))
+        figures.update(completed_plain=stats["cost_plain"], completed_lightened=stats["cost_lightened"],
+                       lightened_first=stats["lightened_first"], completed_objective=int(ev.objective))
         figures["completed_kept"] = bool(admissible(new_core, ev) and ev.objective < figures["objective"])
         if figures["completed_kept"]:
             _carry_over(core, new_core)
