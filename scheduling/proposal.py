@@ -15,6 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from plein.domain import ClientStatus, TeamKind, haversine_km
 from plein.region import Region
@@ -56,6 +57,27 @@ class Proposal:
             d.pop(k, None)
         return d
 
+    def applied_to(self, region: Region) -> Region:
+        """`region` with this proposal's coach changes made, in memory: what approval
+        (`scheduling.approval.approve`) writes to the clients table (each move's coach; no
+        coach for an unassigned client who had one), without its history rows. For what
+        follows an approved proposal in a benchmark or a what-if chain; `region` is not changed."""
+        from dataclasses import replace
+
+        cl = region.clients.copy()
+        coach = cl["coach_id"].astype(object).to_numpy().copy()
+        pos = pd.Index(text_column(cl["id"]))
+        new = {m["client_id"]: m["to_coach"] for m in self.moves}
+        new.update({u["client_id"]: None for u in self.unassigned if u.get("from_coach")})
+        if new:
+            at = pos.get_indexer(list(new))
+            if (at < 0).any():
+                missing = [c for c, k in zip(new, at) if k < 0][:5]
+                raise ValueError(f"proposal {self.id or '(unsaved)'}: clients not in the region: {missing}")
+            coach[at] = list(new.values())
+        cl["coach_id"] = pd.Series(coach, index=cl.index, dtype=cl["coach_id"].dtype)
+        return replace(region, clients=cl)
+
     @property
     def handovers(self) -> int:
         return sum(1 for m in self.moves if m["kind"] == "handover")
@@ -83,7 +105,7 @@ def touched_fingerprint(region: Region, client_ids, coach_ids) -> str:
         ids, coach, status = text_column(cl["id"]), text_column(cl["coach_id"]), text_column(cl["status"])
 
         def member(values: np.ndarray, within: set) -> np.ndarray:
-            return np.fromiter((v in within for v in values), dtype=bool, count=len(values))
+            return pd.Index(values).isin(list(within))
 
         sel = member(ids, cids)
         h.update(json.dumps(sorted(zip(ids[sel], coach[sel], status[sel]))).encode())
@@ -125,7 +147,16 @@ def assignment_from_solution(problem: CaseloadProblem, x: np.ndarray) -> np.ndar
     return new
 
 
-def _figures(problem: CaseloadProblem, coach_of: np.ndarray) -> dict:
+def _target_sets(problem: CaseloadProblem) -> tuple[np.ndarray, list]:
+    """Per client the index of its target sectors among the sets that occur (-1: none), and
+    those sets: for `_figures`, which judges sector fit once per (target sectors, coach)."""
+    index: dict = {}
+    t_id = np.fromiter((index.setdefault(t, len(index)) if t else -1 for t in problem.client_targets),
+                       dtype=np.int64, count=len(problem.client_targets))
+    return t_id, list(index)
+
+
+def _figures(problem: CaseloadProblem, coach_of: np.ndarray, target_sets: tuple[np.ndarray, list] | None = None) -> dict:
     n_co = problem.n_coaches
     ok = coach_of >= 0
     pts = np.bincount(coach_of[ok], weights=problem.client_points[ok], minlength=n_co)
@@ -152,19 +183,16 @@ def _figures(problem: CaseloadProblem, coach_of: np.ndarray) -> dict:
                       "relative_load": round(r, 4), "coaches": len(mem), "available_coaches": len(av)})
     av = problem.available & (cap > 0)
     # sector fit and travel over assigned clients
-    targets = problem.client_targets
     kind = problem.coach_attrs["team_kind"]
     secs = problem.coach_attrs["team_secs"]
     # sector fit judged once per (target sectors, coach) that occurs (50k: 0.27 s client by client)
-    with_t = np.array([j for j in np.flatnonzero(ok) if targets[j]], dtype=np.int64)
+    t_id, kinds = target_sets if target_sets is not None else _target_sets(problem)
+    with_t = np.flatnonzero(ok & (t_id >= 0))
     fit = 0
     if len(with_t):
-        index: dict = {}
-        t_id = np.array([index.setdefault(targets[j], len(index)) for j in with_t], dtype=np.int64)
-        kinds = list(index)
-        pairs, n = np.unique(np.stack([t_id, coach_of[with_t]]), axis=1, return_counts=True)
-        fit = int(sum(int(c) for (t, a), c in zip(pairs.T, n)
-                      if kind[a] == TeamKind.SECTOR.value and secs[a].intersection(kinds[t])))
+        keys, n = np.unique(t_id[with_t] * max(1, n_co) + coach_of[with_t], return_counts=True)
+        fit = int(sum(int(c) for k, c in zip(keys.tolist(), n)
+                      if kind[k % n_co] == TeamKind.SECTOR.value and secs[k % n_co].intersection(kinds[k // n_co])))
     if ok.any():
         km = haversine_km(problem.client_lat[ok], problem.client_lon[ok],
                           problem.coach_attrs["lat"][coach_of[ok]], problem.coach_attrs["lon"][coach_of[ok]])
@@ -200,8 +228,9 @@ def _pair_index(problem: CaseloadProblem, c: int, agent: int) -> int | None:
 def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region, explanation: dict | None = None) -> Proposal:
     new = assignment_from_solution(problem, result.x)
     cur = problem.current
-    before = _figures(problem, cur)
-    after = _figures(problem, new)
+    target_sets = _target_sets(problem)
+    before = _figures(problem, cur, target_sets)
+    after = _figures(problem, new, target_sets)
     rel_before = {c["coach_id"]: c["relative_load"] for c in before["coaches"]}
     rel_after = {c["coach_id"]: c["relative_load"] for c in after["coaches"]}
     ids = problem.clients["id"].astype(str).tolist()

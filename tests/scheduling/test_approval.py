@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -125,3 +126,32 @@ def test_reject_records_note(db, tiny):
     _, meta = load_proposal(db, pid)
     assert meta["status"] == "rejected" and meta["decision_note"] == "wait for the new coach"
     assert _coach(db, "c1") == "A"
+
+
+def test_applied_to_leaves_the_region_as_approval_writes_it(db, tiny):
+    """`Proposal.applied_to` (in memory, for benchmarks and what-if chains) gives each client
+    the coach that approval writes to the database, and leaves the region it is given alone."""
+    region = storage.load_region(db)
+    p = _proposal(db, tiny)
+    before = region.clients["coach_id"].tolist()
+    applied = p.applied_to(region)
+    assert region.clients["coach_id"].tolist() == before
+    approve(db, store_proposal(db, p, created_by="planner"), manager="m.jansen")
+    written = storage.load_region(db).clients.set_index("id")["coach_id"]
+    mine = applied.clients.set_index("id")["coach_id"]
+    assert mine.to_dict() == written.loc[mine.index].to_dict()
+    assert mine[p.moves[0]["client_id"]] == p.moves[0]["to_coach"] != before[region.clients["id"].tolist().index(p.moves[0]["client_id"])]
+
+
+def test_applied_to_releases_the_unassigned_and_refuses_unknown_clients(tiny):
+    from scheduling.proposal import Proposal
+
+    region = tiny.make_region([tiny.coach("A"), tiny.coach("B")], [tiny.client("c1", "A"), tiny.client("c2", "A"), tiny.client("c3")])
+    p = Proposal(mode="full", params={}, fingerprint="", touched_fingerprint="", touched_clients=[], touched_coaches=[],
+                 plan_date="2026-01-01", moves=[{"client_id": "c3", "from_coach": None, "to_coach": "B"}],
+                 unassigned=[{"client_id": "c2", "from_coach": "A", "reasons": ["full"]}])
+    coach = p.applied_to(region).clients.set_index("id")["coach_id"]
+    assert coach["c1"] == "A" and coach["c3"] == "B" and pd.isna(coach["c2"])
+    p.moves.append({"client_id": "nobody", "from_coach": None, "to_coach": "A"})
+    with pytest.raises(ValueError, match="clients not in the region: \\['nobody'\\]"):
+        p.applied_to(region)

@@ -157,9 +157,17 @@ def test_deterministic_for_seed(tiny):
     r = _region(tiny)
     a = run_optimisation(r, "full", opts(tiny)).to_dict()
     b = run_optimisation(r, "full", opts(tiny)).to_dict()
-    for d in (a, b):
-        d["solver"].pop("seconds"), d["solver"].pop("lp_seconds")
-    assert a == b
+    assert a["solver"]["seconds"] >= 0 and a["moves"] == b["moves"]
+    # the same proposal apart from how long each step took (wall clock, in any note)
+    assert _without_timings(a) == _without_timings(b)
+
+
+def _without_timings(d):
+    if isinstance(d, dict):
+        return {k: _without_timings(v) for k, v in d.items() if "seconds" not in k}
+    if isinstance(d, list):
+        return [_without_timings(v) for v in d]
+    return d
 
 
 def test_classes_group_identical_clients(tiny):

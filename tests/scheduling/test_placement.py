@@ -39,6 +39,21 @@ def test_joint_shortfall_is_found_where_single_capacity_checks_pass(tiny):
     assert per_group.max() > 0
 
 
+def test_shortfall_counts_no_room_where_a_whole_unit_does_not_fit(tiny):
+    """Room smaller than a client is no room: two coaches with 3 points each cannot take a
+    client of 4.08 points, although together they hold 6. The LP counts only pairs where one
+    unit fits (before, it placed three quarters of the client on each and found 0 short), so
+    the joint check names the client and the certificate proves 1."""
+    from scheduling.placement import count_certificate
+
+    coaches = [tiny.coach("A", cap=3.0), tiny.coach("B", cap=3.0)]
+    region = tiny.make_region(coaches, [tiny.client("H", benefit="bijstand", rung=1, complexity=3), tiny.client("L")])
+    problem = build_problem(region, "full", ScheduleOptions(plan_date=tiny.PLAN_DATE))
+    units, per_group = shortfall(problem.catalogue, problem.core.multiplicity, problem.core.capacity)
+    assert abs(units - 1.0) < 1e-6 and per_group.max() == 1.0
+    assert count_certificate(problem.catalogue, problem.core.multiplicity, problem.core.capacity)[0] == 1
+
+
 def test_proposal_explains_the_joint_shortfall(tiny):
     proposal = run_optimisation(_joint_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5))
     assert proposal.after["summary"]["unassigned"] == 2
