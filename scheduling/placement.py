@@ -1022,6 +1022,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     types, t_of = np.unique(p, return_inverse=True)
     one_hot = np.zeros((len(types), G), dtype=np.float32)  # float: the products below go to BLAS
     one_hot[t_of, np.arange(G)] = 1
+    eligible_f = eligible.astype(np.float32)
     diff = types[:, None] - types[None, :]
 
     def apply(op, c, sign=1):
@@ -1043,21 +1044,28 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
         stats["batches"] += 1
         on_c, elig_c = Q[:, c] > 0, eligible[:, c]
         donors = np.flatnonzero(room > 0)
-        donors = donors[(donors != c) & ~np.isin(donors, list(banned))]
+        donors = donors[donors != c]
+        if banned:
+            donors = donors[~np.isin(donors, list(banned))]
         if len(donors) == 0:
             return []
         h_t, k_t = np.unique(t_of[on_c]), np.unique(t_of[elig_c])
         # a unit of type t on c may go to donor b / a unit of type t on b may come to c
-        out_ok = (one_hot[np.ix_(h_t, np.flatnonzero(on_c))] @ eligible[np.ix_(on_c, donors)].astype(np.float32)) > 0
-        in_ok = (one_hot[np.ix_(k_t, np.flatnonzero(elig_c))] @ (Q[np.ix_(elig_c, donors)] > 0).astype(np.float32)) > 0
-        d = diff[np.ix_(h_t, k_t)][:, :, None]
-        ok = out_ok[:, None, :] & in_ok[None, :, :] & (d > 0) & (d <= room[donors][None, None, :])
-        gain = np.where(ok, np.minimum(d, need), 0).reshape(-1, len(donors))
+        on_rows, in_rows = np.flatnonzero(on_c), np.flatnonzero(elig_c)
+        out_ok = (one_hot[np.ix_(h_t, on_rows)] @ eligible_f[np.ix_(on_rows, donors)]) > 0
+        in_ok = (one_hot[np.ix_(k_t, in_rows)] @ (Q[np.ix_(in_rows, donors)] > 0).astype(np.float32)) > 0
+        # only donors where some swap can be made (the same candidates, a smaller array below)
+        both = out_ok.any(axis=0) & in_ok.any(axis=0)
+        swap_donors = donors[both]
         cand = []
-        if gain.shape[0]:  # c holds units, and units that may come to it sit on donors
+        if len(swap_donors):  # c holds units, and units that may come to it sit on donors
+            out_ok, in_ok = out_ok[:, both], in_ok[:, both]
+            d = diff[np.ix_(h_t, k_t)][:, :, None]
+            ok = out_ok[:, None, :] & in_ok[None, :, :] & (d > 0) & (d <= room[swap_donors][None, None, :])
+            gain = np.where(ok, np.minimum(d, need), 0).reshape(-1, len(swap_donors))
             best = gain.argmax(axis=0)
-            cand = [(int(gain[best[j], j]), int(h_t[best[j] // len(k_t)]), int(k_t[best[j] % len(k_t)]), int(donors[j]))
-                    for j in np.flatnonzero(gain[best, np.arange(len(donors))] > 0)]
+            cand = [(int(gain[best[j], j]), int(h_t[best[j] // len(k_t)]), int(k_t[best[j] % len(k_t)]), int(swap_donors[j]))
+                    for j in np.flatnonzero(gain[best, np.arange(len(swap_donors))] > 0)]
         # whole moves: per donor with a seat, the heaviest unit on c that may go there and fits
         seated = donors[seats[donors] >= 1]
         if len(seated) and on_c.any():

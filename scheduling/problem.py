@@ -151,6 +151,9 @@ class CaseloadProblem:
     #: of given fillings ((items, agents, quantities), the first one the start): (core, parts,
     #: pair_km); `build_problem` always sets it
     with_fillings: object | None = field(default=None, repr=False)
+    #: the joint check's LP (`placement.shortfall`) being solved beside the search
+    #: (`explain.start_joint_check`): a `concurrent.futures.Future`, or None
+    joint_shortfall: object | None = field(default=None, repr=False)
 
     @property
     def n_coaches(self) -> int:
@@ -325,9 +328,12 @@ def _sector_cost(targets: tuple[str, ...], team_kind: str | None, team_sectors: 
 
 
 def build_problem(region: Region, mode: str, options: ScheduleOptions,
-                  progress: ProgressCallback | None = None) -> CaseloadProblem:
+                  progress: ProgressCallback | None = None, widened: bool = False) -> CaseloadProblem:
     """Build the caseload problem; raises ValueError naming any inconsistent input. At
-    regional scale building includes the placement plan, whose stages `progress` hears."""
+    regional scale building includes the placement plan, whose stages `progress` hears.
+    `widened` (with mode ``full``): a what-if widened to everyone, where a voluntary handover
+    still costs `WHAT_IF_HANDOVER_FACTOR` times the weight, so that clients move only to make
+    room for those who must."""
     t_build = time.perf_counter()
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
@@ -580,7 +586,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     pruned = bool(k_cand) and any(len(ag) > width for ag in sig_agents)
     n_candidates = sum(len(c) * (min(len(ag), width) if k_cand else len(ag)) for c, ag in zip(sig_lists, sig_agents))
     cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
-    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" else 1)
+    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" or widened else 1)
     cls_forced = forced_current[rep] if n_cls else np.zeros(0, dtype=bool)
     mult_now = np.array([len(m) for m in class_members], dtype=np.int64)
     # every eligible pair, compressed by eligibility group: for the placement plan, a

@@ -50,6 +50,40 @@ def test_what_if_coach_leaves_only_what_must_move(tiny):
     assert {m["to_coach"] for m in p.moves if m["client_id"].startswith("b")} <= {"A", "C"}
 
 
+def test_what_if_widens_only_for_clients_it_would_strand(tiny, monkeypatch):
+    """B leaves; b0 lives in GM0302, which only A serves, and A is full with a0, who may go to
+    D. The what-if alone strands b0, so it widens to everyone: a0 moves to D (one handover at
+    the what-if's price) and b0 takes the room. A client who had no coach and finds none is no
+    reason to widen, and the widened run moves nobody else."""
+    coaches = [tiny.coach("A", cap=1.0, munis=("GM0301", "GM0302")), tiny.coach("B", cap=5.0, munis=("GM0302",)),
+               tiny.coach("D", cap=5.0, munis=("GM0301",))]
+    clients = [tiny.client("a0", "A"), tiny.client("b0", "B", muni="GM0302"), tiny.client("d0", "D"), tiny.client("d1", "D")]
+    p = run_optimisation(tiny.make_region(coaches, clients), "what_if", opts(tiny, coach_leaves=["B"]))
+    assert p.solver["escalated_to_full"] is True
+    assert {m["client_id"]: (m["kind"], m["to_coach"]) for m in p.moves} == {"b0": ("forced", "A"), "a0": ("handover", "D")}
+    assert p.after["summary"]["unassigned"] == 0
+    # the widened run prices a handover as the what-if does: balance alone moves nobody
+    problem = build_problem(tiny.make_region(coaches, clients), "full", opts(tiny, coach_leaves=["B"]), widened=True)
+    plain = build_problem(tiny.make_region(coaches, clients), "full", opts(tiny, coach_leaves=["B"]))
+    assert problem.core.pair_cost.max() > plain.core.pair_cost.max()
+    assert problem.catalogue.handover == 100 * plain.catalogue.handover
+
+    # no room for a new client anywhere (GM0303 is served by no coach with room) and nobody
+    # stranded: the what-if answers as it is, without widening
+    full_d = [tiny.coach("A", cap=1.0, munis=("GM0301", "GM0302")), tiny.coach("B", cap=5.0, munis=("GM0302",)),
+              tiny.coach("D", cap=2.0, munis=("GM0301", "GM0303"))]
+    clients2 = [tiny.client("a0", "A"), tiny.client("b0", "B", muni="GM0302"), tiny.client("d0", "D"), tiny.client("d1", "D"),
+                tiny.client("n0", muni="GM0303")]
+    import scheduling.problem as problem_mod
+
+    builds = []
+    real = problem_mod.build_problem
+    monkeypatch.setattr(problem_mod, "build_problem", lambda *a, **k: builds.append((a[1], k.get("widened"))) or real(*a, **k))
+    p2 = run_optimisation(tiny.make_region(full_d, clients2), "what_if", opts(tiny, coach_absent=[("D", tiny.PLAN_DATE + dt.timedelta(days=400), None)]))
+    assert builds == [("what_if", False)] and p2.solver["escalated_to_full"] is False
+    assert [u["client_id"] for u in p2.unassigned] == ["n0"] and p2.moves == []
+
+
 def test_what_if_absent_from_date(tiny):
     r = _region(tiny)
     later = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE + dt.timedelta(days=30), None)])

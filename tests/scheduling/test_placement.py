@@ -67,6 +67,34 @@ def test_proposal_explains_the_joint_shortfall(tiny):
         assert any(r.startswith("points and client maximum together") for r in u["reasons"]), u["reasons"]
 
 
+def test_intake_solves_the_joint_check_beside_the_search(tiny, monkeypatch):
+    """An intake starts the explanation's joint check (its LP needs only the problem) in a
+    thread as soon as the problem is built; the explanation takes that answer instead of
+    solving the LP again after the search (an intake into an approved 50k caseload: 0.35 s
+    of its 2 s)."""
+    import threading
+
+    import scheduling.placement as placement_mod
+
+    calls = []
+    real = placement_mod.shortfall
+
+    def counted(*args):
+        calls.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(placement_mod, "shortfall", counted)
+    proposal = run_optimisation(_joint_region(tiny), "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5))
+    assert proposal.after["summary"]["unassigned"] == 2
+    assert proposal.explanation["joint"]["min_unassigned"] == 2
+    assert len(calls) == 1 and calls[0].startswith("joint-check"), calls
+    # a full rebalance below the plan's scale still solves it when it explains (no thread)
+    calls.clear()
+    proposal = run_optimisation(_joint_region(tiny), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5))
+    assert proposal.explanation["joint"]["min_unassigned"] == 2
+    assert calls and not any(name.startswith("joint-check") for name in calls), calls
+
+
 def _wide_region(tiny, n_coaches: int = 18, n_clients: int = 70, seed: int = 5):
     rng = np.random.default_rng(seed)
     teams = ["team-care", "team-tech", "team-all"]
