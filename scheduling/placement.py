@@ -1023,6 +1023,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     one_hot = np.zeros((len(types), G), dtype=np.float32)  # float: the products below go to BLAS
     one_hot[t_of, np.arange(G)] = 1
     eligible_f = eligible.astype(np.float32)
+    type_groups = [np.flatnonzero(t_of == t) for t in range(len(types))]  # each type's groups, in order
     diff = types[:, None] - types[None, :]
 
     def apply(op, c, sign=1):
@@ -1058,13 +1059,16 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
         both = out_ok.any(axis=0) & in_ok.any(axis=0)
         swap_donors = donors[both]
         cand = []
-        if len(swap_donors):  # c holds units, and units that may come to it sit on donors
-            out_ok, in_ok = out_ok[:, both], in_ok[:, both]
-            d = diff[np.ix_(h_t, k_t)][:, :, None]
-            ok = out_ok[:, None, :] & in_ok[None, :, :] & (d > 0) & (d <= room[swap_donors][None, None, :])
-            gain = np.where(ok, np.minimum(d, need), 0).reshape(-1, len(swap_donors))
+        # the (type out, type in) pairs with a lighter unit coming in, in (out, in) order, so
+        # that the first best pair per donor is the one the whole product would give
+        hh, kk = np.nonzero(diff[np.ix_(h_t, k_t)] > 0)
+        if len(swap_donors) and len(hh):  # c holds units, and lighter units that may come to it sit on donors
+            dv = diff[h_t[hh], k_t[kk]]
+            ok = out_ok[:, both][hh] & in_ok[:, both][kk] & (dv[:, None] <= room[swap_donors][None, :])
+            # int32: the gains are points of one unit (x 100), and the arrays half as wide
+            gain = np.where(ok, np.minimum(dv, need).astype(np.int32)[:, None], np.int32(0))
             best = gain.argmax(axis=0)
-            cand = [(int(gain[best[j], j]), int(h_t[best[j] // len(k_t)]), int(k_t[best[j] % len(k_t)]), int(swap_donors[j]))
+            cand = [(int(gain[best[j], j]), int(h_t[hh[best[j]]]), int(k_t[kk[best[j]]]), int(swap_donors[j]))
                     for j in np.flatnonzero(gain[best, np.arange(len(swap_donors))] > 0)]
         # whole moves: per donor with a seat, the heaviest unit on c that may go there and fits
         seated = donors[seats[donors] >= 1]
@@ -1088,8 +1092,9 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
                 if Q[h, c] <= 0 or room[b] < p[h] or seats[b] < 1:
                     continue
             else:
-                hs = np.flatnonzero((Q[:, c] > 0) & eligible[:, b] & (t_of == ht))
-                ks = np.flatnonzero(elig_c & (Q[:, b] > 0) & (t_of == kt))
+                hs, ks = type_groups[ht], type_groups[kt]
+                hs = hs[(Q[hs, c] > 0) & eligible[hs, b]]
+                ks = ks[elig_c[ks] & (Q[ks, b] > 0)]
                 if len(hs) == 0 or len(ks) == 0:
                     continue
                 h, k = int(hs[0]), int(ks[0])
