@@ -46,6 +46,27 @@ def stranded(problem, result) -> int:
     return int(np.rint(left[had].sum())) if len(had) else 0
 
 
+def count_floor(problem, result) -> None:
+    """Where the joint check ran beside the search (an intake) and clients stay unassigned:
+    every assignment leaves at least its whole count out, each at least at the lowest
+    unassigned cost, and every other term costs 0 or more, so that count is a bound too
+    (an intake into an approved 50k caseload, `--seed 3`: one client out, the LP's bound
+    7 860 against 109 271; this floor 100 000). Raises `result.bound` in place."""
+    import math
+
+    pending, core = problem.joint_shortfall, problem.core
+    if pending is None or core.unassigned_cost is None or result.evaluation.unassigned == 0:
+        return
+    got = pending.result()
+    if got is None or not len(core.unassigned_cost):
+        return
+    k = int(math.ceil(got[0] - 1e-6))
+    floor = k * int(core.unassigned_cost.min())
+    if floor > result.bound:
+        core.notes.setdefault("bound", {})["count_floor"] = {"min_unassigned": k, "bound": floor, "before": int(result.bound)}
+        result.bound = floor
+
+
 def run_optimisation(
     region: Region,
     mode: str = "full",
@@ -163,6 +184,7 @@ def run_optimisation(
         problem, result = round_lp_all_pairs(problem, result, None if options.deterministic else min(0.2, 0.05 * limit))
         before = result.evaluation.unassigned
         problem, result = complete_unplaced(problem, result, None if options.deterministic else max(0.2, reserve))
+        count_floor(problem, result)
         if result.evaluation.unassigned < before:
             cb(1.0, 1.0, f"objective {result.objective}, bound {result.bound}: "
                          f"{before - result.evaluation.unassigned} more placed over every eligible coach")

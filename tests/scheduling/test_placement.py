@@ -95,6 +95,35 @@ def test_intake_solves_the_joint_check_beside_the_search(tiny, monkeypatch):
     assert calls and not any(name.startswith("joint-check") for name in calls), calls
 
 
+def test_intake_bound_counts_the_clients_no_assignment_can_place(tiny):
+    """Where the joint check ran beside the search and clients stay out, its whole count at
+    the unassigned cost is a bound (every other term costs 0 or more): an LP that leaves 0.3
+    clients out proves that one is, whatever the cost LP's bound says. Where the search's
+    bound is higher already (here it is exact), nothing changes."""
+    from concurrent.futures import Future
+    from dataclasses import replace
+
+    from scheduling import count_floor
+    from scheduling.solve import SolveOptions, solve_core
+
+    coaches = [tiny.coach("A", cap=3.0), tiny.coach("B", cap=3.0)]
+    region = tiny.make_region(coaches, [tiny.client("H", benefit="bijstand", rung=1, complexity=3), tiny.client("L")])
+    problem = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5))
+    result = solve_core(problem.core, SolveOptions(time_limit=5, seed=0))
+    assert result.evaluation.unassigned == 1 and result.bound >= 100_000  # exact on so small a core
+    exact = result.bound
+    answer = Future()
+    answer.set_result((0.3, np.array([0.3])))
+    with_check = replace(problem, joint_shortfall=answer)
+    count_floor(with_check, result)
+    assert result.bound == exact and "count_floor" not in with_check.core.notes.get("bound", {})
+    result.bound = 7_860  # as the LP over candidates proved on an intake at 50k
+    count_floor(with_check, result)
+    assert result.bound == 100_000
+    assert with_check.core.notes["bound"]["count_floor"] == {"min_unassigned": 1, "bound": 100_000, "before": 7_860}
+    assert result.gap < (result.objective - 7_860) / result.objective
+
+
 def _wide_region(tiny, n_coaches: int = 18, n_clients: int = 70, seed: int = 5):
     rng = np.random.default_rng(seed)
     teams = ["team-care", "team-tech", "team-all"]
