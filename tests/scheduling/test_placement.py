@@ -1193,7 +1193,7 @@ def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_p
 def test_complete_unplaced_tries_the_completion_plain_and_lightened(tiny, monkeypatch):
     """`complete_unplaced` runs `placement.complete` once as it is and once with the units
     left out made light first (`solve.LIGHTEN`), each with the time given, and reports both;
-    an intake only the first."""
+    an intake only where its joint check finds room for everyone."""
     import scheduling.placement as placement_mod
     from scheduling.problem import complete_unplaced
     from scheduling.solve import LIGHTEN, SolveOptions, solve_core
@@ -1213,17 +1213,31 @@ def test_complete_unplaced_tries_the_completion_plain_and_lightened(tiny, monkey
     done = new_problem.core.notes["completed"]
     assert done["unassigned"] == 0 and {"cost_plain", "cost_lightened", "lightened_first", "inserted"} <= set(done)
 
-    # an intake (its 2 s) completes plain only
+    # an intake lightens too where its joint check (beside the search) finds room for
+    # everyone, and completes plain only where it proves some must stay out or did not run
+    from concurrent.futures import Future
+    from dataclasses import replace
+
+    from scheduling.explain import start_joint_check
+
     region = _wide_region(tiny)
     cl = region.clients.copy()
     cl.loc[cl.index[:20], "coach_id"] = None
     region.clients = cl
-    intake = build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
+    intake = start_joint_check(build_problem(region, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg)))
+    assert intake.joint_shortfall.result()[0] < 1e-6
     got = solve_core(intake.core, SolveOptions(time_limit=4, work_budget=1.0, deterministic=True))
     calls.clear()
     new_problem, _ = complete_unplaced(intake, _drop_one_unit(intake.core, got), time_limit=1.0)
-    assert calls == [(0.0, 1.0)]
-    assert new_problem.core.notes["completed"]["cost_lightened"] is None
+    assert calls == [(0.0, 1.0), (LIGHTEN, 1.0)]
+    assert new_problem.core.notes["completed"]["cost_lightened"] is not None
+    short_answer = Future()
+    short_answer.set_result((1.5, np.ones(intake.catalogue.n_groups)))
+    for check in (short_answer, None):
+        calls.clear()
+        new_problem, _ = complete_unplaced(replace(intake, joint_shortfall=check), _drop_one_unit(intake.core, got), time_limit=1.0)
+        assert calls == [(0.0, 1.0)]
+        assert new_problem.core.notes["completed"]["cost_lightened"] is None
 
     # nor where clients are certain to stay out (the count certificate)
     short = build_problem(_wide_region(tiny, n_clients=200), "full", ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg))
