@@ -1190,6 +1190,30 @@ def test_complete_unplaced_places_what_the_search_left_out_over_every_eligible_p
     assert done["lightened_first"] == (done["cost_lightened"] < done["cost_plain"])
 
 
+def test_a_widened_what_if_plans_without_the_profile_pass(tiny, monkeypatch):
+    """At the placement plan's scale a what-if widened to everyone plans by eligibility
+    group only: a client moves only to make room there (a handover costs 100x), and the
+    pass by target sector took 18 s of a 30 s what-if at 50k. A full rebalance keeps it."""
+    import scheduling.problem as problem_mod
+
+    seen = []
+    real = problem_mod.placement_plan
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("profile_table"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(problem_mod, "placement_plan", spy)
+    monkeypatch.setattr(problem_mod, "PLACEMENT_MIN_PAIRS", 0)
+    cfg = ScheduleConfig(candidates_per_client=2, room_candidates=1, all_pairs_per_second=0)
+    opts = ScheduleOptions(plan_date=tiny.PLAN_DATE, config=cfg, coach_leaves=["C00"])
+    widened = build_problem(_wide_region(tiny), "full", opts, widened=True)
+    plain = build_problem(_wide_region(tiny), "full", opts)
+    assert seen == [None, 0]
+    assert widened.plan is not None and plain.plan is not None
+    assert widened.catalogue.handover == 100 * plain.catalogue.handover
+
+
 def test_complete_unplaced_tries_the_completion_plain_and_lightened(tiny, monkeypatch):
     """`complete_unplaced` runs `placement.complete` once as it is and once with the units
     left out made light first (`solve.LIGHTEN`), each with the time given, and reports both;
