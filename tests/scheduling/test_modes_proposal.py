@@ -265,6 +265,21 @@ def test_bench_split_coaches_keeps_capacity_and_clients(tiny):
         split_coaches(r, 2)
 
 
+def test_bench_intakes_into_the_generated_and_the_approved_caseload():
+    """`plein bench caseload` runs the intake twice: into the generated caseload and into the
+    one the rebalance leaves once approved (`Proposal.applied_to`). There the movable clients
+    are the released ones plus those the rebalance left out, and the released ones fit back
+    where they were, so no more stay out than the rebalance left."""
+    from bench.caseload_scale import run
+
+    rows = run(600, seed=1, time_limit=3.0, intake=20, intake_time_limit=1.0)
+    assert [r["step"] for r in rows] == ["generate", "full rebalance", "intake 20", "intake 20, after the rebalance"]
+    full, after = rows[1], rows[3]
+    assert after["movable"] == full["unassigned"] + 20
+    assert after["placed"] + after["unassigned"] == after["movable"]
+    assert after["unassigned"] <= full["unassigned"] and after["bound"] <= after["objective"]
+
+
 def test_conflict_search_keeps_one_budget_for_all_its_solves(tiny, monkeypatch):
     """The deletion filter's CP-SAT calls share the conflict search's time limit with the
     first solve: once it is spent no trial starts, and the answer says the groups were not
