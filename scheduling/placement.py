@@ -877,11 +877,12 @@ def _shortfall_lp(cat: PairCatalogue, multiplicity: np.ndarray, capacity: np.nda
     # only the agents with room for one of the group's units: no assignment uses another
     # pair, and the LP would place fractions of units there (an intake of 500 into an
     # approved 50k caseload, where most coaches are full: 0.73 s over every eligible pair)
-    fits = [cat.fitting_agents(g, np.maximum(capacity, 0)) if g_mult[g] > 0 else np.zeros(0, dtype=np.int64) for g in range(G)]
+    room = np.maximum(capacity, 0)
+    fits = [cat.fitting_agents(g, room) if g_mult[g] > 0 else np.zeros(0, dtype=np.int64) for g in range(G)]
     y_g = np.repeat(np.arange(G), [len(f) for f in fits])
     Y = len(y_g)
     a_eq, a_ub = _group_rows(cat, np.concatenate([y_g, np.arange(G)]), (np.concatenate(fits) if fits else np.zeros(0)).astype(np.int64), m)
-    res = linprog(np.concatenate([np.zeros(Y), np.ones(G)]), A_ub=a_ub, b_ub=np.maximum(capacity, 0).astype(float).ravel(),
+    res = linprog(np.concatenate([np.zeros(Y), np.ones(G)]), A_ub=a_ub, b_ub=room.astype(float).ravel(),
                   A_eq=a_eq, b_eq=g_mult, bounds=(0, None), method="highs")
     if res.status != 0 or res.x is None:
         return None
