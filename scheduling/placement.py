@@ -303,6 +303,7 @@ class PlacementPlan:
     fewest_units: int = 0  # units every assignment leaves unassigned (certified, see `PairCatalogue.fewest_unassigned`)
     count_multipliers: np.ndarray | None = None  # [R, m] the count LP's capacity duals, which certify it
     exchanged: dict | None = None  # what `exchange` did: moves, swaps, chains, gain, rounds, seconds, cost after
+    lp_method: str = "dual simplex"  # how the group LP was solved (wall-clock runs race two ways)
 
 
 def placement_plan(
@@ -398,7 +399,8 @@ def placement_plan(
     bounds = np.zeros((n_var, 2))
     bounds[:, 1] = np.inf
     bounds[Y: Y + S, 1] = s_ub
-    lp = _PlacementLP(cost, a_eq, g_mult, a_ub, b_ub, bounds)
+    # wall-clock runs race dual simplex and interior point for it (see `_PlacementLP`)
+    lp = _PlacementLP(cost, a_eq, g_mult, a_ub, b_ub, bounds, race=not deterministic)
     stage(f"placement plan: LP over every eligible pair ({G} eligibility groups x {m} coaches)")
     got = lp.solve(max(1.0, time_limit))
     if got is None:
@@ -520,7 +522,7 @@ def placement_plan(
         items=items_a, agents=agents_a, quantity=qty_a, lp_value=lp_value,
         min_unassigned=float(u_lp.sum()), multipliers=lam, cut_multiplier=mu, unassigned=int(mult.sum() - qty_a.sum()),
         seconds=time.perf_counter() - t0, group_short=np.asarray(u_lp, dtype=float), gathered=best["gathered"],
-        passes=passes, fewest_units=fewest, count_multipliers=count_lam, exchanged=exchanged,
+        passes=passes, fewest_units=fewest, count_multipliers=count_lam, exchanged=exchanged, lp_method=lp.method,
     )
 
 
@@ -655,42 +657,90 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
 
 class _PlacementLP:
     """The placement LP in HiGHS (highspy), kept so that a second solve with other costs
-    starts from the first one's basis (which stays primal feasible: primal simplex)."""
+    starts from the first one's basis (which stays primal feasible: primal simplex).
 
-    def __init__(self, cost, a_eq, b_eq, a_ub, b_ub, bounds, interior: bool = False) -> None:
+    `interior`: the first solve by interior point, then crossover to a vertex (which rounds
+    well). `race`: the first solve by dual simplex and by interior point at once, in two
+    threads (HiGHS releases the GIL); the first to finish is kept and the other cancelled.
+    Which is faster depends on the region: the group LP at 50k (2026-12-07, one machine)
+    took 12.5 s by dual simplex and 7.9 s by interior point on the generated region, 4.8 s
+    and 10.3 s on `--seed 3` (everyone fits); raced, 7.6 s and 4.8 s. Which vertex comes
+    out then depends on the clock, so deterministic runs do not race."""
+
+    def __init__(self, cost, a_eq, b_eq, a_ub, b_ub, bounds, interior: bool = False, race: bool = False) -> None:
         import highspy
 
-        from scheduling.lp import new_highs
-
-        h = new_highs()
-        if interior:  # interior point, then crossover to a vertex (which rounds well)
-            h.setOptionValue("solver", "ipm")
         n = len(cost)
         inf = highspy.kHighsInf
-        ub = np.where(np.isfinite(bounds[:, 1]), bounds[:, 1], inf)
-        empty = np.zeros(0, dtype=np.int32)
-        h.addCols(n, np.asarray(cost, dtype=float), bounds[:, 0].astype(float), ub.astype(float), 0, empty, empty, np.zeros(0))
+        ub = np.where(np.isfinite(bounds[:, 1]), bounds[:, 1], inf).astype(float)
         a = sp.vstack([a_eq, a_ub]).tocsr()
         lower = np.concatenate([np.asarray(b_eq, dtype=float), np.full(a_ub.shape[0], -inf)])
         upper = np.concatenate([np.asarray(b_eq, dtype=float), np.asarray(b_ub, dtype=float)])
-        h.addRows(a.shape[0], lower, upper, a.nnz, a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32),
-                  a.data.astype(float))
-        self.h, self.n, self.n_eq, self.n_cap = h, n, a_eq.shape[0], a_ub.shape[0]
+
+        def model(ipm: bool):
+            from scheduling.lp import new_highs
+
+            h = new_highs()
+            if ipm:
+                h.setOptionValue("solver", "ipm")
+            empty = np.zeros(0, dtype=np.int32)
+            h.addCols(n, np.asarray(cost, dtype=float), bounds[:, 0].astype(float), ub, 0, empty, empty, np.zeros(0))
+            h.addRows(a.shape[0], lower, upper, a.nnz, a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32),
+                      a.data.astype(float))
+            return h
+
+        self.h, self.n, self.n_eq, self.n_cap = model(interior), n, a_eq.shape[0], a_ub.shape[0]
+        self._rival = model(True) if race and not interior else None
+        #: how the first solve went: "dual simplex" or "interior point" (the race's winner)
+        self.method = "interior point" if interior else "dual simplex"
         self._highspy = highspy
         self._solved = False
 
+    def _race(self, time_limit: float) -> None:
+        """The first solve, both ways at once: `self.h` becomes the one that finished first."""
+        optimal = self._highspy.HighsModelStatus.kOptimal
+        runners = {"dual simplex": self.h, "interior point": self._rival}
+        lock, won = threading.Lock(), []
+
+        def run(name: str) -> None:
+            h = runners[name]
+            h.HandleUserInterrupt = True
+            h.setOptionValue("time_limit", float(time_limit))
+            h.run()
+            with lock:
+                if not won and h.getModelStatus() == optimal:
+                    won.append(name)
+                    for other, o in runners.items():
+                        if other != name:
+                            o.cancelSolve()
+
+        threads = [threading.Thread(target=run, args=(name,), name=f"placement-lp-{name}") for name in runners]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        self.method = won[0] if won else "dual simplex"
+        self.h, self._rival = runners[self.method], None
+        self.h.HandleUserInterrupt = False
+
     def solve(self, time_limit: float, cost: np.ndarray | None = None):
         """(column values, capacity multipliers >= 0 per capacity row) at optimality, else None."""
-        h = self.h
         if cost is not None:
-            h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
-        # first solve: dual simplex (or interior point); after a change of costs the basis
-        # stays primal feasible: primal simplex from it
+            for h in (self.h, self._rival):
+                if h is not None:
+                    h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, dtype=float))
+        h = self.h
+        # first solve: dual simplex (or interior point, or both raced); after a change of
+        # costs the basis stays primal feasible: primal simplex from it
         if self._solved:
             h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 4 if self._solved else 1)
-        h.setOptionValue("time_limit", float(time_limit))
-        h.run()
+        if self._rival is not None:
+            self._race(time_limit)
+            h = self.h
+        else:
+            h.setOptionValue("time_limit", float(time_limit))
+            h.run()
         if h.getModelStatus() != self._highspy.HighsModelStatus.kOptimal:
             return None
         self._solved = True

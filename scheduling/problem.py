@@ -727,7 +727,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
             "min_unassigned_lp": round(plan.min_unassigned, 2), "fewest_unassigned": plan.fewest_units,
             "plan_unassigned": plan.unassigned,
             "lp_value": round(plan.lp_value, 1), "seconds": round(plan.seconds, 2), "eligible_pairs": catalogue.n_pairs,
-            "gathered": plan.gathered, "passes": plan.passes, "exchanged": plan.exchanged,
+            "gathered": plan.gathered, "passes": plan.passes, "exchanged": plan.exchanged, "lp_method": plan.lp_method,
         }
         if plan.min_unassigned < 0.5 and lean:
             # everyone fits: the LP over the candidate pairs (each class priced at its own

@@ -382,14 +382,17 @@ def test_second_pass_prices_placements_at_what_the_filling_paid():
         assert (used <= capacity).all()
     got = {(int(i), int(a)) for i, a in zip(twice.items, twice.agents)}
     assert (0, 2) in got  # a at the coach where it costs nothing
+    # deterministic plans solve the group LP by dual simplex; wall-clock plans race it
+    # against interior point (`_PlacementLP`), and the passes end at the same optimum
+    raced = placement_plan(cat, mult, capacity, ucost, refine=True, improve=False, deterministic=False)
+    assert twice.lp_method == "dual simplex" and raced.lp_method in ("dual simplex", "interior point")
+    assert filling_cost(cat, raced.items, raced.agents, raced.quantity, mult, ucost) == filling_cost(
+        cat, twice.items, twice.agents, twice.quantity, mult, ucost)
 
 
-def test_placement_lp_resolved_with_new_costs_matches_a_fresh_solve():
-    """The placement LP keeps its HiGHS model: a solve after new costs (from the last basis)
-    reaches the same optimum as a new model with those costs."""
+def _small_placement_lp():
+    """A placement LP of 6 groups and 4 agents: (rows and bounds, two cost vectors)."""
     import scipy.sparse as sp
-
-    from scheduling.placement import _PlacementLP
 
     rng = np.random.default_rng(3)
     G, m = 6, 4
@@ -401,6 +404,15 @@ def test_placement_lp_resolved_with_new_costs_matches_a_fresh_solve():
     bounds[:, 1] = np.inf
     c1 = np.concatenate([rng.integers(0, 50, size=G * m), np.full(G, 1000)]).astype(float)
     c2 = np.concatenate([rng.integers(0, 50, size=G * m), np.full(G, 1000)]).astype(float)
+    return (a_eq, b_eq, a_ub, b_ub, bounds), c1, c2
+
+
+def test_placement_lp_resolved_with_new_costs_matches_a_fresh_solve():
+    """The placement LP keeps its HiGHS model: a solve after new costs (from the last basis)
+    reaches the same optimum as a new model with those costs."""
+    from scheduling.placement import _PlacementLP
+
+    (a_eq, b_eq, a_ub, b_ub, bounds), c1, c2 = _small_placement_lp()
     warm = _PlacementLP(c1, a_eq, b_eq, a_ub, b_ub, bounds)
     x1, _ = warm.solve(10.0)
     x2, lam2 = warm.solve(10.0, cost=c2)
@@ -409,6 +421,30 @@ def test_placement_lp_resolved_with_new_costs_matches_a_fresh_solve():
     assert float(c1 @ x1) <= float(c1 @ x2) + 1e-6  # x1 was optimal for c1
     assert np.allclose(a_eq @ x2, b_eq) and (a_ub @ x2 <= b_ub + 1e-9).all()
     assert (lam2 >= 0).all() and (fresh_lam >= 0).all()
+
+
+def test_placement_lp_raced_keeps_the_first_to_finish(monkeypatch):
+    """Raced, the first solve runs dual simplex and interior point in two threads and keeps
+    the one that finished: the same optimum as dual simplex alone, and a solve after new
+    costs starts from the winner's basis."""
+    import threading
+
+    from scheduling.placement import _PlacementLP
+
+    (a_eq, b_eq, a_ub, b_ub, bounds), c1, c2 = _small_placement_lp()
+    names = []
+    real = threading.Thread
+    monkeypatch.setattr(threading, "Thread", lambda *a, **k: names.append(k.get("name")) or real(*a, **k))
+    raced = _PlacementLP(c1, a_eq, b_eq, a_ub, b_ub, bounds, race=True)
+    x1, lam1 = raced.solve(10.0)
+    assert sorted(names) == ["placement-lp-dual simplex", "placement-lp-interior point"]
+    assert raced.method in ("dual simplex", "interior point") and raced._rival is None
+    plain_x, _ = _PlacementLP(c1, a_eq, b_eq, a_ub, b_ub, bounds).solve(10.0)
+    assert abs(float(c1 @ x1) - float(c1 @ plain_x)) < 1e-6 and (lam1 >= 0).all()
+    x2, _ = raced.solve(10.0, cost=c2)
+    assert len(names) == 2  # no second race
+    fresh_x, _ = _PlacementLP(c2, a_eq, b_eq, a_ub, b_ub, bounds).solve(10.0)
+    assert abs(float(c2 @ x2) - float(c2 @ fresh_x)) < 1e-6
 
 
 def test_consolidate_gathers_nothing_onto_an_empty_coach_without_failing():
