@@ -328,13 +328,16 @@ def _sector_cost(targets: tuple[str, ...], team_kind: str | None, team_sectors: 
 
 
 def build_problem(region: Region, mode: str, options: ScheduleOptions,
-                  progress: ProgressCallback | None = None, widened: bool = False) -> CaseloadProblem:
+                  progress: ProgressCallback | None = None, widened: bool = False,
+                  time_limit: float | None = None) -> CaseloadProblem:
     """Build the caseload problem; raises ValueError naming any inconsistent input. At
     regional scale building includes the placement plan, whose stages `progress` hears.
     `widened` (with mode ``full``): a what-if widened to everyone, where a voluntary handover
     still costs `WHAT_IF_HANDOVER_FACTOR` times the weight, so that clients move only to make
-    room for those who must."""
+    room for those who must. `time_limit`: what this build and the solve after it have
+    (`options.time_limit` unless given: a what-if shares it with its widened run)."""
     t_build = time.perf_counter()
+    time_limit = options.time_limit if time_limit is None else time_limit
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     cfg = options.config
@@ -581,7 +584,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     width = k_cand + k_room + 1
     n_eligible = sum(len(c) * len(ag) for c, ag in zip(sig_lists, sig_agents))
     # a full rebalance with the time for it keeps every eligible pair (`all_pairs_per_second`)
-    if mode == "full" and n_eligible <= min(SolveOptions.lp_max_pairs, cfg.all_pairs_per_second * options.time_limit):
+    if mode == "full" and n_eligible <= min(SolveOptions.lp_max_pairs, cfg.all_pairs_per_second * time_limit):
         k_cand = 0
     pruned = bool(k_cand) and any(len(ag) > width for ag in sig_agents)
     n_candidates = sum(len(c) * (min(len(ag), width) if k_cand else len(ag)) for c, ag in zip(sig_lists, sig_agents))
@@ -628,12 +631,14 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         with_plan = cert is not None and cert[0] > 0
     if with_plan:
         plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
-                              time_limit=max(1.0, 0.75 * options.time_limit), deterministic=options.deterministic,
-                              # profiles: the clients' target sectors; not in a widened what-if,
-                              # where a client moves only to make room (a handover costs 10 000,
-                              # a sector mismatch 40): 3 coaches leaving an approved 50k caseload,
-                              # 45.9 -> 29.8 s wall, 183 -> 168 handovers, 349 out either way
-                              seed=options.seed, profile_table=None if widened else 0,
+                              time_limit=max(1.0, 0.75 * time_limit), deterministic=options.deterministic,
+                              # profiles: the clients' target sectors; not in a what-if, widened
+                              # or not, where a client moves only to make room (a handover costs
+                              # 10 000, a sector mismatch 40): 3 coaches leaving an approved 50k
+                              # caseload, widened, 45.9 -> 29.8 s wall, 183 -> 168 handovers, 349
+                              # out either way; the generated region's what-if itself, its plan
+                              # 16.9 -> 12.5 s and its objective 92 119 999 -> 91 877 411
+                              seed=options.seed, profile_table=None if widened or mode == "what_if" else 0,
                               progress=progress, lean_if_all_fit=lean)
         if plan is not None and len(plan.items):
             # room is judged in the plan's state, where the search starts
@@ -737,10 +742,10 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
             # `lp_max_pairs` and would otherwise solve it again. Wall-clock runs give it 0.91
             # of the limit less what building took (0.85 until 2026-12-06, when its exchange
             # ran out of time on a slower machine; the solve after it keeps 14 %)
-            limit = None if options.deterministic else max(1.0, 0.91 * options.time_limit - (time.perf_counter() - t_build))
+            limit = None if options.deterministic else max(1.0, 0.91 * time_limit - (time.perf_counter() - t_build))
             if progress is not None:
                 progress(1.0, 1.0, "start from the LP over the candidate pairs (everyone fits)")
-            got = lp_start(core, time_limit=limit, safety=options.time_limit)
+            got = lp_start(core, time_limit=limit, safety=time_limit)
             if got is not None:
                 lp, fill, figures = got
                 ucost = core.unassigned_cost

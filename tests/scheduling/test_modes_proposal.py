@@ -84,6 +84,35 @@ def test_what_if_widens_only_for_clients_it_would_strand(tiny, monkeypatch):
     assert [u["client_id"] for u in p2.unassigned] == ["n0"] and p2.moves == []
 
 
+def test_a_what_if_shares_its_time_limit_with_the_widened_run(tiny, monkeypatch):
+    """The what-if builds and solves in half the time limit (its placement plan's budget
+    included); widened, the run for everyone has what the what-if left, at least
+    `WIDEN_MIN_SHARE` of the limit, and half in deterministic runs (no clock). Both used to
+    build with the whole limit: 3 coaches leaving the generated 50k region took 50.8 s of 30."""
+    import time
+
+    import scheduling.problem as problem_mod
+    from scheduling import WIDEN_MIN_SHARE
+
+    coaches = [tiny.coach("A", cap=1.0, munis=("GM0301", "GM0302")), tiny.coach("B", cap=5.0, munis=("GM0302",)),
+               tiny.coach("D", cap=5.0, munis=("GM0301",))]
+    clients = [tiny.client("a0", "A"), tiny.client("b0", "B", muni="GM0302"), tiny.client("d0", "D"), tiny.client("d1", "D")]
+    builds = []
+    real = problem_mod.build_problem
+    monkeypatch.setattr(problem_mod, "build_problem",
+                        lambda *a, **k: builds.append((a[1], k.get("time_limit"), time.perf_counter())) or real(*a, **k))
+    run_optimisation(tiny.make_region(coaches, clients), "what_if", opts(tiny, coach_leaves=["B"]))
+    assert [(m, t) for m, t, _ in builds] == [("what_if", 2.5), ("full", 2.5)]  # deterministic
+
+    builds.clear()
+    t0 = time.perf_counter()
+    p = run_optimisation(tiny.make_region(coaches, clients), "what_if", opts(tiny, coach_leaves=["B"], deterministic=False))
+    assert p.solver["escalated_to_full"] is True
+    (m1, t1, _), (m2, t2, at) = builds
+    assert (m1, t1, m2) == ("what_if", 2.5, "full")
+    assert t2 >= WIDEN_MIN_SHARE * 5 and abs(t2 - max(WIDEN_MIN_SHARE * 5, 5 - (at - t0))) < 0.25
+
+
 def test_what_if_absent_from_date(tiny):
     r = _region(tiny)
     later = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE + dt.timedelta(days=30), None)])
