@@ -589,7 +589,9 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     pruned = bool(k_cand) and any(len(ag) > width for ag in sig_agents)
     n_candidates = sum(len(c) * (min(len(ag), width) if k_cand else len(ag)) for c, ag in zip(sig_lists, sig_agents))
     cls_pts = pts_int[rep] if n_cls else np.zeros(0, dtype=np.int64)
-    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if mode == "what_if" or widened else 1)
+    # a what-if, widened or not: a client moves only to make room (a handover at 100x)
+    what_if_price = mode == "what_if" or widened
+    h_cost = w.handover * (WHAT_IF_HANDOVER_FACTOR if what_if_price else 1)
     cls_forced = forced_current[rep] if n_cls else np.zeros(0, dtype=bool)
     mult_now = np.array([len(m) for m in class_members], dtype=np.int64)
     # every eligible pair, compressed by eligibility group: for the placement plan, a
@@ -638,7 +640,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
                               # caseload, widened, 45.9 -> 29.8 s wall, 183 -> 168 handovers, 349
                               # out either way; the generated region's what-if itself, its plan
                               # 16.9 -> 12.5 s and its objective 92 119 999 -> 91 877 411
-                              seed=options.seed, profile_table=None if widened or mode == "what_if" else 0,
+                              seed=options.seed, profile_table=None if what_if_price else 0,
                               progress=progress, lean_if_all_fit=lean)
         if plan is not None and len(plan.items):
             # room is judged in the plan's state, where the search starts
