@@ -144,6 +144,15 @@ def test_travel(tiny):
     )
     p = run_optimisation(r, "intake", opts(tiny))
     assert coach_of(p, r) == {"c-lochem": "LOC", "c-zutphen": "ZUT"}
+    # distances are computed per office that coaches share: each coach keeps its own office
+    r = tiny.make_region(
+        [tiny.coach("LOC1", cap=50, lat=lochem[1], lon=lochem[2]), tiny.coach("ZUT", cap=50),
+         tiny.coach("LOC2", cap=50, lat=lochem[1], lon=lochem[2])],
+        [tiny.client(f"c-lochem{i}", muni="GM0262", lat=lochem[1], lon=lochem[2], pc4="7241") for i in range(2)]
+        + [tiny.client("c-zutphen")],
+    )
+    got = coach_of(run_optimisation(r, "intake", opts(tiny)), r)
+    assert {got["c-lochem0"], got["c-lochem1"]} <= {"LOC1", "LOC2"} and got["c-zutphen"] == "ZUT"
 
 
 def test_language(tiny):
