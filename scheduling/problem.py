@@ -59,7 +59,8 @@ class ScheduleOptions:
     pins: dict[str, str] = field(default_factory=dict)
     #: (client id, coach id) pairs that must not be made
     forbids: list[tuple[str, str]] = field(default_factory=list)
-    #: what-if: (coach id, first day absent, last day or None)
+    #: what-if: (coach id, first day absent, last day or None); counts unless it has ended by
+    #: the plan date (a what-if prepares for an absence that begins later)
     coach_absent: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
     #: what-if: coaches who leave (inactive from now)
     coach_leaves: list[str] = field(default_factory=list)
@@ -298,11 +299,14 @@ def _coach_frame(region: Region, options: ScheduleOptions) -> tuple[pd.DataFrame
     absent: dict[str, str] = {}
     ab = region.coach_absences
     spans = [(str(r.coach_id), _as_date(r.start_date), _as_date(r.end_date), _none(r.reason)) for r in ab.itertuples(index=False)]
-    spans += [(c, s, e, "what-if absence") for c, s, e in options.coach_absent]
-    for cid, start, end, reason in spans:
+    # the region's absences count where they have begun by the plan date; a what-if's own
+    # absences are its scenario ("coach X is absent from 10 December"), so they count unless
+    # they have ended by then: a what-if prepares for an absence before it begins
+    spans = [(*span, False) for span in spans] + [(c, s, e, "what-if absence", True) for c, s, e in options.coach_absent]
+    for cid, start, end, reason, scenario in spans:
         if start is None:
             continue
-        if start <= day and (end is None or day <= end):
+        if (scenario or start <= day) and (end is None or day <= end):
             absent[cid] = f"absent from {start.isoformat()}" + (f" to {end.isoformat()}" if end else "") + (f" ({reason})" if reason else "")
     reasons: list[str | None] = []
     for r in co.itertuples(index=False):
@@ -477,8 +481,10 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     fixed_count = np.bincount(current[fixed], minlength=n_co).astype(np.int64)
 
     # ---- classes of identical movable clients
-    lat = pd.to_numeric(cl["lat"], errors="coerce").to_numpy(dtype=float) if n else np.zeros(0)
-    lon = pd.to_numeric(cl["lon"], errors="coerce").to_numpy(dtype=float) if n else np.zeros(0)
+    # copies: pandas may hand back a read-only view, and clients without coordinates get their
+    # municipality's below
+    lat = pd.to_numeric(cl["lat"], errors="coerce").to_numpy(dtype=float, copy=True) if n else np.zeros(0)
+    lon = pd.to_numeric(cl["lon"], errors="coerce").to_numpy(dtype=float, copy=True) if n else np.zeros(0)
     for j in np.flatnonzero(np.isnan(lat) | np.isnan(lon)):
         if client_muni[j] in muni_xy and muni_xy[client_muni[j]][0] is not None:
             lat[j], lon[j] = muni_xy[client_muni[j]]

@@ -153,6 +153,11 @@ def test_travel(tiny):
     )
     got = coach_of(run_optimisation(r, "intake", opts(tiny)), r)
     assert {got["c-lochem0"], got["c-lochem1"]} <= {"LOC1", "LOC2"} and got["c-zutphen"] == "ZUT"
+    # a client without coordinates travels from its municipality's (this used to fail the
+    # whole run: "assignment destination is read-only")
+    nowhere = {**tiny.client("c-lochem", muni="GM0262", pc4="7241"), "lat": None, "lon": None}
+    r = tiny.make_region([tiny.coach("ZUT", cap=50), tiny.coach("LOC", cap=50, lat=lochem[1], lon=lochem[2])], [nowhere])
+    assert coach_of(run_optimisation(r, "intake", opts(tiny)), r)["c-lochem"] == "LOC"
 
 
 def test_language(tiny):

@@ -79,7 +79,7 @@ def test_what_if_widens_only_for_clients_it_would_strand(tiny, monkeypatch):
     builds = []
     real = problem_mod.build_problem
     monkeypatch.setattr(problem_mod, "build_problem", lambda *a, **k: builds.append((a[1], k.get("widened"))) or real(*a, **k))
-    p2 = run_optimisation(tiny.make_region(full_d, clients2), "what_if", opts(tiny, coach_absent=[("D", tiny.PLAN_DATE + dt.timedelta(days=400), None)]))
+    p2 = run_optimisation(tiny.make_region(full_d, clients2), "what_if", opts(tiny, coach_absent=[("D", tiny.PLAN_DATE - dt.timedelta(days=400), tiny.PLAN_DATE - dt.timedelta(days=300))]))
     assert builds == [("what_if", False)] and p2.solver["escalated_to_full"] is False
     assert [u["client_id"] for u in p2.unassigned] == ["n0"] and p2.moves == []
 
@@ -115,11 +115,26 @@ def test_a_what_if_shares_its_time_limit_with_the_widened_run(tiny, monkeypatch)
 
 def test_what_if_absent_from_date(tiny):
     r = _region(tiny)
-    later = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE + dt.timedelta(days=30), None)])
-    assert {m["client_id"] for m in run_optimisation(r, "what_if", later).moves} <= {"new1", "new2"}
     now = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE, None)])
     moved = {m["client_id"] for m in run_optimisation(r, "what_if", now).moves}
     assert {f"a{i}" for i in range(5)} <= moved
+    # the what-if's absence is its scenario: one that begins after the plan date counts too
+    # (the plan prepares for it), with its dates in the reasons; it used to be ignored, and
+    # the absent coach took on more clients
+    later = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE + dt.timedelta(days=30), tiny.PLAN_DATE + dt.timedelta(days=60))])
+    p = run_optimisation(r, "what_if", later)
+    assert {f"a{i}" for i in range(5)} <= {m["client_id"] for m in p.moves}
+    assert all(m["to_coach"] != "A" for m in p.moves)
+    start = (tiny.PLAN_DATE + dt.timedelta(days=30)).isoformat()
+    assert any(start in reason for m in p.moves if m["from_coach"] == "A" for reason in m["reasons"])
+    # one that has ended by the plan date changes nothing
+    ended = opts(tiny, coach_absent=[("A", tiny.PLAN_DATE - dt.timedelta(days=60), tiny.PLAN_DATE - dt.timedelta(days=30))])
+    assert {m["client_id"] for m in run_optimisation(r, "what_if", ended).moves} <= {"new1", "new2"}
+    # the region's own (recorded) absences still count from their start only
+    recorded = [{"id": "ab1", "coach_id": "A", "start_date": tiny.PLAN_DATE + dt.timedelta(days=30), "end_date": None,
+                 "reason": "leave"}]
+    r2 = tiny.make_region(r.coaches.to_dict("records"), r.clients.to_dict("records"), absences=recorded)
+    assert {m["client_id"] for m in run_optimisation(r2, "what_if", opts(tiny)).moves} <= {"new1", "new2"}
 
 
 def test_what_if_capacity_change_moves_the_minimum(tiny):
