@@ -293,6 +293,30 @@ def _changes(conn: Connection, entity: str, clean: pd.DataFrame, given: list[str
     return is_new, changed
 
 
+def _coach_changes(conn: Connection, clean: pd.DataFrame, row_numbers: np.ndarray, source: str) -> list[ValidationIssue]:
+    """Errors for rows that would give a stored client another coach (or none, or one where it
+    had none): only an approved caseload proposal does that."""
+    tbl = sql_table("clients")
+    ids = clean["id"].astype(str).tolist()
+    stored: dict[str, Any] = {}
+    for i in range(0, len(ids), SMALL_LOOKUP):
+        chunk = ids[i: i + SMALL_LOOKUP]
+        stored.update((str(a), b) for a, b in conn.execute(sa.select(tbl.c.id, tbl.c.coach_id).where(tbl.c.id.in_(chunk))))
+    issues = []
+    for i, (cid, new) in enumerate(zip(ids, clean["coach_id"].tolist())):
+        if cid not in stored:
+            continue
+        old, new = stored[cid] or None, (None if new is None or new != new else str(new))
+        if old != new:
+            issues.append(ValidationIssue(
+                source, int(row_numbers[i]), "coach_id", new,
+                f"client {cid!r} is with {old or 'no coach'}: a client's coach changes only by a caseload proposal "
+                "a manager approves (POST /v1/caseload/optimisations; mode 'intake' places clients without a coach, "
+                "and a pin names the coach)",
+            ))
+    return issues
+
+
 # ---------------------------------------------------------------------------------------------
 # imports
 
@@ -329,6 +353,12 @@ def import_frame(
             order = {c: i for i, c in enumerate(t.names)}
             errors.sort(key=lambda e: (e.row is not None, e.row or 0, order.get(e.column or "", len(order))))
             raise ImportValidationError(errors, entity, source, warnings)
+        if entity == "clients" and "coach_id" in given:
+            # a caseload change is a manager's decision: an existing client's coach changes only
+            # by an approved proposal, which also writes the assignment history
+            moved = _coach_changes(conn, clean, validated.row_numbers, source)
+            if moved:
+                raise ImportValidationError(moved, entity, source, warnings)
         # Defaults from other tables: where the input has the column (blank cells mean
         # "default"), for every row; otherwise only for new rows, leaving stored values alone.
         if {"lat", "lon"} & set(given):

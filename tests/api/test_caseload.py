@@ -70,8 +70,8 @@ def test_approve_applies_moves(api):
 
 def test_stale_proposal_is_refused_with_the_reason(api):
     pid = run_job(api, "intake")["result"]["proposal_id"]
-    # someone assigns one of the touched clients by hand meanwhile
-    assert api.patch("/v1/clients/c-023", "case_system", json={"coach_id": "coach-b2"}).status_code == 200
+    # the case system records meanwhile that one of the touched clients has left the caseload
+    assert api.patch("/v1/clients/c-023", "case_system", json={"status": "exited"}).status_code == 200
     r = api.post(f"/v1/proposals/{pid}/approve", "manager")
     assert r.status_code == 409, r.text
     body = r.json()

@@ -46,11 +46,29 @@ def test_create_then_read_then_update(api):
     r = api.post("/v1/clients", "case_system", json=new)
     assert r.status_code == 409 and r.json()["type"] == "/problems/already-exists"
 
-    r = api.patch("/v1/clients/c-new", "case_system", json={"ladder_rung": 4, "coach_id": "coach-b1"})
+    r = api.patch("/v1/clients/c-new", "case_system", json={"ladder_rung": 4, "coach_id": "coach-a2"})
     assert r.status_code == 200, r.text
-    assert r.json()["ladder_rung"] == 4 and r.json()["coach_id"] == "coach-b1"
+    assert r.json()["ladder_rung"] == 4 and r.json()["coach_id"] == "coach-a2", "the same coach is no change"
     assert r.json()["benefit_type"] == "bijstand", "fields not sent are left alone"
     assert api.get("/v1/clients/c-new", "manager").json()["ladder_rung"] == 4
+
+
+def test_a_clients_coach_changes_only_by_an_approved_proposal(api):
+    """The case system may create a client with its coach, but not give a stored client
+    another coach (or none): that is a caseload change, a manager's decision, and only an
+    approved proposal makes it (and writes the assignment history)."""
+    for coach in ("coach-b1", None):
+        r = api.patch("/v1/clients/c-001", "case_system", json={"coach_id": coach, "ladder_rung": 5})
+        assert r.status_code == 422, r.text
+        err = r.json()["errors"][0]
+        assert err["column"] == "coach_id" and "coach-a1" in err["reason"] and "manager approves" in err["reason"]
+        assert api.get("/v1/clients/c-001", "case_system").json()["ladder_rung"] != 5, "nothing written"
+    # a bulk import too, all or nothing: row 3 would move c-002, so row 2 is not written either
+    csv = "id,skills,coach_id,ladder_rung\nc-001,provide personal care,coach-a1,5\nc-002,provide personal care,coach-b2,5\n"
+    r = api.post("/v1/clients/import", "case_system", content=csv, headers={"content-type": "text/csv"})
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["column"]) for e in r.json()["errors"]] == [(3, "coach_id")]
+    assert api.get("/v1/clients/c-001", "case_system").json()["ladder_rung"] != 5
 
 
 def test_update_unknown_is_404_and_references_are_checked(api):

@@ -152,8 +152,12 @@ def test_large_inputs_read_whole_key_sets_with_the_same_result(engine, tmp_path,
     import_file(engine, "coaches", _write(tmp_path / "coaches.csv", "id\ncoach-1\ncoach-2\n"))
     good = _write(tmp_path / "ok.csv", "id,skills,coach_id\nk1,,coach-1\nk2,,coach-2\nk3,,\n")
     assert import_file(engine, "clients", good, taxonomy=None).inserted == 3
-    report = import_file(engine, "clients", _write(tmp_path / "ok2.csv", "id,skills,coach_id\nk1,,coach-2\nk2,,coach-2\nk3,,\n"), taxonomy=None)
+    report = import_file(engine, "clients", _write(tmp_path / "ok2.csv", "id,skills,coach_id\nk1,welding,coach-1\nk2,,coach-2\nk3,,\n"), taxonomy=None)
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
+    # a stored client's coach changes only by an approved proposal: every such row named, in chunks too
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", _write(tmp_path / "moved.csv", "id,skills,coach_id\nk1,,coach-2\nk2,,coach-2\nk3,,coach-1\n"), taxonomy=None)
+    assert [(e.row, e.column, e.value) for e in info.value.errors] == [(2, "coach_id", "coach-2"), (4, "coach_id", "coach-1")]
     with pytest.raises(ImportValidationError) as info:
         import_file(engine, "clients", _write(tmp_path / "bad.csv", "id,skills,coach_id\nk4,,coach-3\nk5,,coach-1\nk6,,coach-4\n"), taxonomy=None)
     assert [(e.row, e.value) for e in info.value.errors] == [(2, "coach-3"), (4, "coach-4")]
