@@ -87,7 +87,8 @@ class Proposal:
         s = self.solver
         return [
             f"mode {self.mode}, plan date {self.plan_date}: {len(self.moves)} moves "
-            f"({a['handovers']} handovers, {a['forced_moves']} forced, {a['placements']} placements), {a['unassigned']} unassigned",
+            f"({a['handovers']} handovers, {a['forced_moves']} forced, {a['placements']} placements), {a['unassigned']} unassigned"
+            + (f" ({a['lose_coach']} of them lose the coach they have)" if a.get("lose_coach") else ""),
             f"highest relative load {b['max_relative_load']:.1%} -> {a['max_relative_load']:.1%}; "
             f"spread {b['load_spread']:.1%} -> {a['load_spread']:.1%}; team spread {b['team_spread']:.1%} -> {a['team_spread']:.1%}",
             f"sector fit {b['sector_fit']:.1%} -> {a['sector_fit']:.1%}; mean travel {b['mean_travel_km']:.1f} -> {a['mean_travel_km']:.1f} km",
@@ -307,8 +308,11 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
             "from_team": problem.coach_team[frm] if frm >= 0 else None, "to_team": problem.coach_team[to],
             "kind": kind, "reasons": reasons,
         })
-    after["summary"].update(handovers=handovers, forced_moves=forced, placements=placements, moves=len(moves))
-    before["summary"].update(handovers=0, forced_moves=0, placements=0, moves=0)
+    # clients who have a coach now and would have none: approval takes them off their coach,
+    # so they are changes as much as the moves are, and the proposal counts them apart
+    lose = sum(1 for u in unassigned if u["from_coach"])
+    after["summary"].update(handovers=handovers, forced_moves=forced, placements=placements, moves=len(moves), lose_coach=lose)
+    before["summary"].update(handovers=0, forced_moves=0, placements=0, moves=0, lose_coach=0)
     touched_clients = sorted({m["client_id"] for m in moves} | {u["client_id"] for u in unassigned})
     touched_coaches = sorted({m["to_coach"] for m in moves} | {m["from_coach"] for m in moves if m["from_coach"]}
                              | {u["from_coach"] for u in unassigned if u["from_coach"]})

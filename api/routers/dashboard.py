@@ -259,6 +259,7 @@ def _proposal_page(request: Request, proposal_id: str, principal: Principal, err
     return render(
         request, "proposal.html", principal, status_code=status_code,
         proposal=row, result=result, moves=result.get("moves") or [], unassigned=result.get("unassigned") or [],
+        lose_coach=sum(1 for u in result.get("unassigned") or [] if u.get("from_coach")),
         figures=_figures(result), loads=_load_rows(result), error=error,
     )
 
@@ -277,6 +278,7 @@ FIGURE_LABELS = {
     "handovers": "handovers",
     "forced_moves": "forced moves",
     "placements": "placements",
+    "lose_coach": "clients taken off their coach (no room found)",
 }
 SHARE_FIGURES = {"max_relative_load", "min_relative_load", "load_spread", "team_spread", "sector_fit"}
 

@@ -83,3 +83,24 @@ def test_proposal_page_and_decision(api):
     # deciding again shows why it cannot
     r = api.client.post(f"/dashboard/proposals/{pid}/decision", headers=h, data=form)
     assert r.status_code == 409 and "already approved" in r.text
+
+
+def test_a_proposal_that_takes_clients_off_their_coach_says_so(api):
+    """A client who has a coach and finds none is a change too: the page names the coach they
+    have, counts them apart from the moves and warns before the manager approves."""
+    pytest.importorskip("scheduling.approval")
+    # coach-a1 and coach-b1 leave; the other two keep room for only a few more clients
+    options = {"time_limit": 5, "seed": 1, "coach_leaves": ["coach-a1", "coach-b1"],
+               "capacity": {"coach-a2": 12.0, "coach-b2": 12.0}}
+    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "what_if", "options": options})
+    assert r.status_code == 202, r.text
+    assert api.service.jobs.wait_idle(120)
+    pid = api.get(f"/v1/jobs/{r.json()['id']}", "manager").json()["result"]["proposal_id"]
+    result = api.get(f"/v1/proposals/{pid}", "manager").json()["result"]
+    losing = [u for u in result["unassigned"] if u["from_coach"]]
+    assert losing and result["after"]["summary"]["lose_coach"] == len(losing)
+    assert {u["from_coach"] for u in losing} <= {"coach-a1", "coach-a2", "coach-b1", "coach-b2"}
+    page = api.client.get(f"/dashboard/proposals/{pid}", headers=login(api, "manager")).text
+    assert f"{len(losing)} lose the coach they have" in page and 'id="lose-coach"' in page
+    assert "clients taken off their coach (no room found)" in page
+    assert f"<td>{losing[0]['client_id']}</td><td>{losing[0]['from_coach']}</td>" in page

@@ -376,3 +376,15 @@ def test_conflict_search_is_skipped_where_building_its_model_would_outlast_it(ti
     assert conflict_groups(problem, time_limit=1.0)["status"] == "infeasible"
     skipped = conflict_groups(problem, time_limit=0.5)
     assert skipped["status"] == "skipped" and "in 0.5 s" in skipped["text"][0]
+
+
+def test_the_proposal_counts_clients_who_lose_their_coach(tiny):
+    # B leaves with 5 one-point clients; A has room for 2: 3 lose the coach they have (a
+    # client who never had one and stays out is not counted)
+    r = tiny.make_region([tiny.coach("A", cap=2), tiny.coach("B", cap=8)],
+                         [tiny.client(f"b{i}", "B") for i in range(5)] + [tiny.client("new")])
+    p = run_optimisation(r, "what_if", opts(tiny, coach_leaves=["B"]))
+    assert p.after["summary"]["unassigned"] == 4 and p.after["summary"]["lose_coach"] == 3
+    assert sorted(u["from_coach"] or "-" for u in p.unassigned) == ["-", "B", "B", "B"]
+    assert p.before["summary"]["lose_coach"] == 0
+    assert "4 unassigned (3 of them lose the coach they have)" in p.summary_lines()[0]
