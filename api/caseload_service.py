@@ -15,6 +15,7 @@ from api.jobs import JobFailure
 from api.problems import ProblemError, not_found
 from api.service import NotReady, Service, retry_on_lock
 from plein.storage.operational import proposals
+from plein.storage.tables import sql_table
 
 
 def _scheduling(what: str):
@@ -98,12 +99,27 @@ def _compute_balance(region) -> dict[str, Any]:
 # -- jobs ---------------------------------------------------------------------------------
 
 
+def _check_named_ids(engine, opts) -> None:
+    """The coaches and clients the options name must exist (ValueError naming each that does
+    not), so that a typo is a 422 before the job, not a failed job after it."""
+    coaches = set(opts.coach_leaves) | {c for c, _, _ in opts.coach_absent} | set(opts.capacity) | set(opts.pins.values()) \
+        | {co for _, co in opts.forbids}
+    clients = set(opts.pins) | {cl for cl, _ in opts.forbids}
+    found = {}
+    with engine.connect() as conn:
+        for table, wanted in (("coaches", coaches), ("clients", clients)):
+            tbl = sql_table(table)
+            found[table] = set(conn.execute(sa.select(tbl.c.id).where(tbl.c.id.in_(sorted(map(str, wanted))))).scalars()) if wanted else set()
+    opts.check_ids(found["coaches"], found["clients"])
+
+
 def start_optimisation(service: Service, mode: str, options: dict[str, Any], created_by: str) -> str:
     scheduling = _scheduling("scheduling")
     approval = _scheduling("approval")
     try:
         mode = scheduling.normalise_mode(mode)
-        scheduling.ScheduleOptions.from_dict(options)
+        opts = scheduling.ScheduleOptions.from_dict(options)
+        _check_named_ids(service.engine, opts)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ProblemError(
             "validation-error", f"The optimisation options are not valid: {exc}",

@@ -26,7 +26,7 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -91,11 +91,51 @@ class ScheduleOptions:
             "config": self.config.to_dict(),
         }
 
+    #: the longest time limit a run may ask for (seconds): a job holds the optimiser's worker
+    MAX_TIME_LIMIT = 3600.0
+
     @classmethod
     def from_dict(cls, d: dict) -> ScheduleOptions:
+        """Build from a JSON-friendly dict. Everything that can be checked without the region
+        is: unknown keys (a typo such as ``time_limt`` would silently run with the default),
+        the time limit's range, negative capacities or handover caps, absences that end before
+        they begin. Coach and client ids are checked against the region (`check_ids`)."""
         def day(v):
             return dt.date.fromisoformat(v) if isinstance(v, str) else v
 
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        out = cls._from_dict(d, day)
+        if not 0 < out.time_limit <= cls.MAX_TIME_LIMIT:
+            raise ValueError(f"time_limit must be above 0 and at most {cls.MAX_TIME_LIMIT:g} seconds (got {out.time_limit:g})")
+        if out.max_handovers is not None and out.max_handovers < 0:
+            raise ValueError(f"max_handovers must not be negative (got {out.max_handovers})")
+        for cid, pts in out.capacity.items():
+            if pts < 0:
+                raise ValueError(f"capacity for coach {cid!r} must not be negative (got {pts:g})")
+        for cid, start, end in out.coach_absent:
+            if start is None:
+                raise ValueError(f"coach_absent for coach {cid!r} needs a first day")
+            if end is not None and end < start:
+                raise ValueError(f"coach_absent for coach {cid!r} ends ({end}) before it begins ({start})")
+        return out
+
+    def check_ids(self, coach_ids, client_ids) -> None:
+        """ValueError naming every coach or client these options name that the region lacks."""
+        coaches, clients = set(map(str, coach_ids)), set(map(str, client_ids))
+        named = {"coach_leaves": list(self.coach_leaves), "coach_absent": [c for c, _, _ in self.coach_absent],
+                 "capacity": list(self.capacity), "pins (coach)": list(self.pins.values()),
+                 "forbids (coach)": [co for _, co in self.forbids]}
+        bad = [f"{where}: coach {c!r}" for where, ids in named.items() for c in ids if str(c) not in coaches]
+        bad += [f"{where}: client {c!r}" for where, ids in (("pins", list(self.pins)), ("forbids", [cl for cl, _ in self.forbids]))
+                for c in ids if str(c) not in clients]
+        if bad:
+            raise ValueError("the options name what the region does not hold: " + "; ".join(bad))
+
+    @classmethod
+    def _from_dict(cls, d: dict, day) -> ScheduleOptions:
         return cls(
             plan_date=day(d.get("plan_date")),
             pins=dict(d.get("pins") or {}),
@@ -287,10 +327,6 @@ def _coach_frame(region: Region, options: ScheduleOptions) -> tuple[pd.DataFrame
     co = region.coaches.copy().reset_index(drop=True)
     if co["id"].duplicated().any():
         raise ValueError(f"coaches: duplicate ids {co['id'][co['id'].duplicated()].tolist()[:5]}")
-    ids = set(co["id"].astype(str))
-    for cid in [c for c, _, _ in options.coach_absent] + list(options.coach_leaves) + list(options.capacity):
-        if cid not in ids:
-            raise ValueError(f"what-if names coach {cid!r}, which is not in the region")
     for cid, pts in options.capacity.items():
         if pts < 0:
             raise ValueError(f"capacity for coach {cid!r} must not be negative (got {pts})")
@@ -399,17 +435,9 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         .to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
     )
     client_index = {c: i for i, c in enumerate(ids)}
-    for c, k in options.pins.items():
-        if c not in client_index:
-            raise ValueError(f"pin names client {c!r}, which is not in the caseload")
-        if k not in coach_index:
-            raise ValueError(f"pin names coach {k!r}, which is not in the region")
+    options.check_ids(coach_index, client_index)
     forbid_by_client: dict[int, set[int]] = {}
     for c, k in options.forbids:
-        if c not in client_index:
-            raise ValueError(f"forbid names client {c!r}, which is not in the caseload")
-        if k not in coach_index:
-            raise ValueError(f"forbid names coach {k!r}, which is not in the region")
         forbid_by_client.setdefault(client_index[c], set()).add(coach_index[k])
     pin_of = {client_index[c]: coach_index[k] for c, k in options.pins.items()}
 

@@ -52,10 +52,23 @@ def test_intake_job_gives_a_proposal_with_reasons(api):
     assert reads and set(reads[0]["detail"]["client_ids"]) == moved
 
 
-def test_invalid_options_are_refused_before_a_job_starts(api):
-    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "full", "options": {"time_limit": "soon"}})
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "options"
+@pytest.mark.parametrize("options, says", [
+    ({"time_limit": "soon"}, "soon"),
+    ({"time_limt": 5}, "unknown option(s): time_limt"),
+    ({"time_limit": -5}, "time_limit must be above 0"),
+    ({"time_limit": 100000}, "at most 3600"),
+    ({"max_handovers": -3}, "max_handovers must not be negative"),
+    ({"capacity": {"coach-a1": -100}}, "capacity for coach 'coach-a1' must not be negative"),
+    ({"coach_absent": [["coach-a1", "2026-12-10", "2026-12-01"]]}, "ends (2026-12-01) before it begins (2026-12-10)"),
+    ({"coach_leaves": ["coach-999"]}, "coach_leaves: coach 'coach-999'"),
+    ({"pins": {"c-001": "coach-999", "nobody": "coach-a1"}}, "pins (coach): coach 'coach-999'; pins: client 'nobody'"),
+    ({"forbids": [["c-001", "coach-998"]]}, "forbids (coach): coach 'coach-998'"),
+])
+def test_invalid_options_are_refused_before_a_job_starts(api, options, says):
+    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "what_if", "options": options})
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["field"] == "options" and says in err["message"], err
     assert api.get("/v1/jobs", "manager").json()["total"] == 0
 
 

@@ -197,8 +197,10 @@ def test_no_silent_drops(tiny):
 
 def test_bad_input_is_named(tiny):
     r = tiny.make_region([tiny.coach("A")], [tiny.client("c1")])
-    with pytest.raises(ValueError, match="pin names coach 'nobody'"):
+    with pytest.raises(ValueError, match="pins \\(coach\\): coach 'nobody'"):
         run_optimisation(r, "intake", opts(tiny, pins={"c1": "nobody"}))
+    with pytest.raises(ValueError, match="coach_leaves: coach 'gone'; forbids: client 'c9'"):
+        run_optimisation(r, "what_if", opts(tiny, coach_leaves=["gone"], forbids=[("c9", "A")]))
     with pytest.raises(ValueError, match="unknown mode"):
         run_optimisation(r, "sideways", opts(tiny))
     with pytest.raises(ValueError, match="unknown weight"):
