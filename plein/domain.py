@@ -5,7 +5,7 @@ Dutch terms are kept where they are the real name (see docs/glossary.md).
 
 from __future__ import annotations
 
-import math
+import re
 from enum import Enum, IntEnum
 
 
@@ -179,12 +179,19 @@ def haversine_km(lat1, lon1, lat2, lon2):
     return float(d) if np.ndim(d) == 0 else d
 
 
+#: separators a BSN is written with ("123.456.782", "123-45-6782", "123 456 782")
+BSN_SEPARATORS = re.compile(r"[\s.\-_/]")
+_DIGIT_RUNS = re.compile(r"\d+")
+
+
 def is_bsn(value: str) -> bool:
-    """True when `value` looks like a Dutch citizen service number (BSN): 8-9 digits passing
-    the eleven-test. Plein refuses these as client ids: clients are pseudonymous."""
-    s = str(value).strip()
-    if not s.isdigit() or len(s) not in (8, 9):
-        return False
-    s = s.zfill(9)
-    total = sum(int(d) * w for d, w in zip(s[:8], range(9, 1, -1))) - int(s[8])
-    return total % 11 == 0 and not math.isclose(int(s), 0)
+    """True when `value` is or holds a Dutch citizen service number (BSN): once the separators
+    BSNs are written with are gone, a run of 8-9 digits (no more) that passes the eleven-test,
+    alone ("123456782") or inside other text ("bsn123456782", "K123456782"). Plein refuses
+    these as client ids: clients are pseudonymous."""
+    for run in _DIGIT_RUNS.findall(BSN_SEPARATORS.sub("", str(value))):
+        if len(run) in (8, 9) and int(run) != 0:
+            s = run.zfill(9)
+            if (sum(int(d) * w for d, w in zip(s[:8], range(9, 1, -1))) - int(s[8])) % 11 == 0:
+                return True
+    return False

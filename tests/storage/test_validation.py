@@ -114,6 +114,11 @@ def test_bsn_ids_are_refused_for_privacy():
     assert "BSN" in issues[0].reason and "pseudonym" in issues[0].reason
     _, issues = validate_frame("ladder_events", _frame(id=["e1"], client_id=["123456782"], date=["2024-01-01"], rung=["3"]))
     assert [(i.row, i.column) for i in issues] == [(1, "client_id")]
+    # written with separators or inside other text it is still a BSN; a longer number, or an
+    # id whose digits fail the eleven-test, is not
+    ids = ["123.456.782", "123-45-6782", "bsn123456782", "K123456782", "K-2024-000123", "K000001", "1234567820"]
+    _, issues = validate_frame("clients", _frame(id=ids, skills=[""] * len(ids)))
+    assert [i.row for i in issues] == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("column", ["gender", "migration_background"])
