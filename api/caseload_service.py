@@ -152,6 +152,11 @@ def get_proposal(service: Service, proposal_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def stale_reason(service: Service, proposal_id: str) -> str | None:
+    """Why a pending proposal could not be approved now (the caseload changed), or None."""
+    return _scheduling("approval").stale_reason(service.engine, proposal_id)
+
+
 def proposal_client_ids(row: dict[str, Any]) -> list[str]:
     result = row.get("result") or {}
     ids = [str(m.get("client_id")) for m in result.get("moves") or [] if m.get("client_id") is not None]

@@ -127,10 +127,9 @@ def approve(engine: Engine, proposal_id: str, manager: str, note: str | None = N
         touched = list(proposal.touched_clients)
         if conn.dialect.name == "postgresql" and touched:
             conn.execute(sa.select(clients.c.id).where(clients.c.id.in_(touched)).with_for_update())
-        state = _current_state(conn, touched, proposal.touched_coaches)
-        now_fp = touched_fingerprint(state, touched, proposal.touched_coaches)
-        if now_fp != proposal.touched_fingerprint:
-            raise StaleProposal(_stale_reason(state, proposal))
+        stale = _stale(conn, proposal)
+        if stale:
+            raise StaleProposal(stale)
         moved = 0
         for m in proposal.moves:
             _reassign(conn, clients, assignments, m["client_id"], m["to_coach"], day, _reason(proposal, m), str(manager))
@@ -142,6 +141,25 @@ def approve(engine: Engine, proposal_id: str, manager: str, note: str | None = N
                 released += 1
     return {"proposal_id": proposal_id, "status": "approved", "moves_applied": moved, "clients_released": released,
             "approved_by": manager, "date": day.isoformat()}
+
+
+def _stale(conn, proposal: Proposal) -> str | None:
+    """Why `proposal` no longer fits the stored caseload (None: it still does)."""
+    state = _current_state(conn, list(proposal.touched_clients), proposal.touched_coaches)
+    if touched_fingerprint(state, proposal.touched_clients, proposal.touched_coaches) == proposal.touched_fingerprint:
+        return None
+    return _stale_reason(state, proposal)
+
+
+def stale_reason(engine: Engine, proposal_id: str) -> str | None:
+    """Why a pending proposal could not be approved now because the caseload changed since it
+    was made (None: it could), read without deciding: the dashboard says so before a manager
+    tries. Approval checks again inside its transaction."""
+    proposal, row = load_proposal(engine, proposal_id)
+    if row.get("status") != "pending":
+        return None
+    with engine.connect() as conn:
+        return _stale(conn, proposal)
 
 
 def reject(engine: Engine, proposal_id: str, manager: str, note: str | None = None) -> dict:
@@ -180,17 +198,37 @@ def _stale_reason(state, proposal: Proposal) -> str:
     cl = state.clients
     changed = []
     by_id = {str(r.id): r for r in cl.itertuples(index=False)} if len(cl) else {}
-    moves = {m["client_id"]: m for m in proposal.moves}
+    was = {m["client_id"]: m["from_coach"] for m in proposal.moves}
+    was.update({u["client_id"]: u.get("from_coach") for u in proposal.unassigned})
     for cid in proposal.touched_clients:
         r = by_id.get(cid)
         if r is None:
             changed.append(f"client {cid} no longer exists")
             continue
-        m = moves.get(cid)
         now = None if r.coach_id is None or r.coach_id != r.coach_id else str(r.coach_id)
-        if m is not None and now != m["from_coach"]:
-            changed.append(f"client {cid} is now with {now or 'no coach'}, not {m['from_coach'] or 'no coach'}")
+        if cid in was and now != was[cid]:
+            changed.append(f"client {cid} is now with {now or 'no coach'}; the proposal saw "
+                           + (f"them with {was[cid]}" if was[cid] else "them without a coach"))
         if str(r.status) not in ("active", "placed"):
             changed.append(f"client {cid} is now {r.status}")
-    detail = "; ".join(changed[:5]) or "the caseloads, capacities or absences of the coaches it touches changed"
+    # the touched coaches against the proposal's own before-figures (a what-if's scenario
+    # capacities are its own, not a change)
+    before = {c["coach_id"]: c for c in (proposal.before or {}).get("coaches") or []}
+    scenario = set((proposal.params or {}).get("capacity") or {})
+    live = cl[cl["status"].astype(str).isin(["active", "placed"])] if len(cl) else cl
+    counts = live["coach_id"].astype(object).value_counts().to_dict() if len(live) else {}
+    for r in state.coaches.itertuples(index=False):
+        cid, b = str(r.id), before.get(str(r.id))
+        if cid not in proposal.touched_coaches or b is None:
+            continue
+        if r.active is not None and r.active == r.active and not bool(r.active) and b.get("available", True):
+            changed.append(f"coach {cid} has left (inactive)")
+        if cid not in scenario and abs(float(r.capacity_points or 0) - float(b["capacity_points"])) > 1e-6:
+            changed.append(f"coach {cid} now has a capacity of {float(r.capacity_points or 0):g} points, not {float(b['capacity_points']):g}")
+        if int(r.max_clients or 0) != int(b["max_clients"]):
+            changed.append(f"coach {cid} now takes at most {int(r.max_clients or 0)} clients, not {int(b['max_clients'])}")
+        if int(counts.get(cid, 0)) != int(b["clients"]):
+            changed.append(f"coach {cid} now has {int(counts.get(cid, 0))} clients, not {int(b['clients'])}")
+    detail = "; ".join(changed[:5]) + (f" (and {len(changed) - 5} more)" if len(changed) > 5 else "") or \
+        "the specialisations, municipalities, teams or absences of the coaches it touches changed"
     return f"proposal {proposal.id} is stale: {detail}. Run the optimiser again."

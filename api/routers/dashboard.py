@@ -260,6 +260,7 @@ def _proposal_page(request: Request, proposal_id: str, principal: Principal, err
         request, "proposal.html", principal, status_code=status_code,
         proposal=row, result=result, moves=result.get("moves") or [], unassigned=result.get("unassigned") or [],
         lose_coach=sum(1 for u in result.get("unassigned") or [] if u.get("from_coach")),
+        stale=caseload_service.stale_reason(service, proposal_id) if row["status"] == "pending" else None,
         figures=_figures(result), loads=_load_rows(result), error=error,
     )
 

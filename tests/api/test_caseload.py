@@ -94,6 +94,17 @@ def test_stale_proposal_is_refused_with_the_reason(api):
     assert api.get("/v1/clients/c-024", "case_system").json()["coach_id"] is None
 
 
+def test_a_stale_proposal_names_the_coach_whose_capacity_changed(api):
+    pid = run_job(api, "intake")["result"]["proposal_id"]
+    result = api.get(f"/v1/proposals/{pid}", "manager").json()["result"]
+    coach = result["moves"][0]["to_coach"]
+    before = next(c for c in result["before"]["coaches"] if c["coach_id"] == coach)
+    assert api.patch(f"/v1/coaches/{coach}", "case_system", json={"capacity_points": 30.0}).status_code == 200
+    r = api.post(f"/v1/proposals/{pid}/approve", "manager")
+    assert r.status_code == 409, r.text
+    assert f"coach {coach} now has a capacity of 30 points, not {before['capacity_points']:g}" in r.json()["detail"]
+
+
 def test_two_managers_approving_at_once_exactly_one_wins(api):
     from fastapi.testclient import TestClient
 

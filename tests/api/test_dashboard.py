@@ -104,3 +104,19 @@ def test_a_proposal_that_takes_clients_off_their_coach_says_so(api):
     assert f"{len(losing)} lose the coach they have" in page and 'id="lose-coach"' in page
     assert "clients taken off their coach (no room found)" in page
     assert f"<td>{losing[0]['client_id']}</td><td>{losing[0]['from_coach']}</td>" in page
+
+
+def test_a_stale_proposal_says_so_on_its_page_before_anyone_approves(api):
+    pytest.importorskip("scheduling.approval")
+    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "intake", "options": {"time_limit": 5, "seed": 1}})
+    assert api.service.jobs.wait_idle(120)
+    pid = api.get(f"/v1/jobs/{r.json()['id']}", "manager").json()["result"]["proposal_id"]
+    h = login(api, "manager")
+    page = api.client.get(f"/dashboard/proposals/{pid}", headers=h).text
+    assert 'id="stale"' not in page and 'value="approve"' in page
+    # the case system records that a client the proposal places has left the caseload
+    moved = api.get(f"/v1/proposals/{pid}", "manager").json()["result"]["moves"][0]["client_id"]
+    assert api.patch(f"/v1/clients/{moved}", "case_system", json={"status": "exited"}).status_code == 200
+    page = api.client.get(f"/dashboard/proposals/{pid}", headers=h).text
+    assert 'id="stale"' in page and f"client {moved} is now exited" in page
+    assert 'value="approve"' not in page and 'value="reject"' in page, "a stale proposal can still be rejected"
