@@ -499,7 +499,12 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         load_p = np.bincount(current[stay], weights=points[stay], minlength=n_co)
         load_n = np.bincount(current[stay], minlength=n_co)
         over = (load_p > cap_points + 1e-9) | (load_n > max_clients)
-        movable |= (current >= 0) & over[np.maximum(current, 0)]
+        # over capacity *because of the change* (a capacity the what-if lowers): a coach who was
+        # over before keeps their clients, since the what-if answers for its change and a full
+        # rebalance for the overloads that were there (a demo what-if "coach-012 leaves" took
+        # 223 clients off coaches already over capacity, most of them for want of room)
+        changed = np.isin(np.asarray(coach_ids, dtype=object), list(options.capacity)) if options.capacity else np.zeros(n_co, dtype=bool)
+        movable |= (current >= 0) & (over & changed)[np.maximum(current, 0)]
     for j in pin_of:
         if current[j] != pin_of[j]:
             movable[j] = True

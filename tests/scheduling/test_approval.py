@@ -26,7 +26,7 @@ storage = pytest.importorskip("plein.storage")
 def db(tmp_path, tiny):
     engine = storage.get_engine(f"sqlite:///{tmp_path / 'plein.db'}")
     storage.upgrade(engine)
-    coaches = [tiny.coach("A", cap=2), tiny.coach("B", cap=10)]
+    coaches = [tiny.coach("A", cap=10), tiny.coach("B", cap=10)]
     clients = [tiny.client("c1", "A"), tiny.client("c2", "A"), tiny.client("c3", "A"), tiny.client("c4", "B")]
     region = tiny.make_region(coaches, clients)
     region.assignments = region.assignments.iloc[0:0]
@@ -44,8 +44,8 @@ def db(tmp_path, tiny):
 
 def _proposal(engine, tiny):
     region = storage.load_region(engine)
-    p = run_optimisation(region, "what_if", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5))
-    assert p.moves, "the fixture region must need a move (A is over capacity)"
+    p = run_optimisation(region, "what_if", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=5, capacity={"A": 2.0}))
+    assert p.moves, "the what-if must need a move (A's capacity lowered to 2 below its 3 clients)"
     return p
 
 

@@ -388,3 +388,20 @@ def test_the_proposal_counts_clients_who_lose_their_coach(tiny):
     assert sorted(u["from_coach"] or "-" for u in p.unassigned) == ["-", "B", "B", "B"]
     assert p.before["summary"]["lose_coach"] == 0
     assert "4 unassigned (3 of them lose the coach they have)" in p.summary_lines()[0]
+
+
+def test_a_what_if_answers_for_its_change_not_for_overloads_already_there(tiny):
+    # A was over capacity before (3 one-point clients, capacity 2); the what-if is about C
+    # leaving: only C's client moves, and A keeps theirs (a full rebalance is for A)
+    coaches = [tiny.coach("A", cap=2), tiny.coach("B", cap=10), tiny.coach("C", cap=10)]
+    clients = [tiny.client(f"a{i}", "A") for i in range(3)] + [tiny.client("b0", "B"), tiny.client("c0", "C")]
+    r = tiny.make_region(coaches, clients)
+    p = run_optimisation(r, "what_if", opts(tiny, coach_leaves=["C"]))
+    assert [(m["client_id"], m["kind"]) for m in p.moves] == [("c0", "forced")]
+    assert p.unassigned == [] and p.after["summary"]["coaches_over_capacity"] == 1
+    # lowering A's capacity is a change: what no longer fits moves
+    p = run_optimisation(r, "what_if", opts(tiny, capacity={"A": 1.0}))
+    assert sorted(m["from_coach"] for m in p.moves) == ["A", "A"]
+    # and the full rebalance relieves A
+    p = run_optimisation(r, "full", opts(tiny))
+    assert p.after["summary"]["coaches_over_capacity"] == 0

@@ -1410,7 +1410,8 @@ def test_a_rebalance_with_the_time_for_it_keeps_every_eligible_pair(tiny):
     released.clients = released.clients.assign(coach_id=None)
     intake = build_problem(released, "intake", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=cfg))
     assert intake.core.n_pairs < intake.catalogue.n_pairs
-    what_if = build_problem(region, "what_if", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=cfg))
+    what_if = build_problem(region, "what_if", ScheduleOptions(plan_date=tiny.PLAN_DATE, time_limit=30, config=cfg,
+                                                               coach_leaves=["C00", "C01", "C02"]))
     assert what_if.core.n_pairs < what_if.catalogue.n_pairs
     rebuilt, _, _ = dense.with_fillings([(dense.core.pair_item[:3], dense.core.pair_agent[:3], np.ones(3, dtype=np.int64))])
     np.testing.assert_array_equal(rebuilt.pair_item, dense.core.pair_item)  # no pair twice
