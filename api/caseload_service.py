@@ -62,6 +62,8 @@ def _compute_balance(region) -> dict[str, Any]:
         points_of(str(_val(b) or "none"), _val(r), _val(c), bool(_val(n) or False), bool(_val(sg) or False))
         for b, r, c, n, sg in zip(cl["benefit_type"], cl["ladder_rung"], cl["complexity"], cl["newcomer"], cl["special_group"])
     ]
+    # who is away today, in the optimiser's own words
+    away = scheduling.coach_availability(region)
     frame = pd.DataFrame({"coach_id": cl["coach_id"].astype(object).to_numpy(), "points": pts})
     assigned = frame[frame["coach_id"].notna()]
     per_coach = assigned.groupby("coach_id")["points"].agg(["sum", "count"])
@@ -74,10 +76,11 @@ def _compute_balance(region) -> dict[str, Any]:
         if not active and n == 0:
             continue
         cap = float(_val(r.capacity_points) or 0.0)
+        why = away.get(cid)
         coaches.append({
             "id": cid, "name": str(_val(r.name) or cid), "team_id": _val(r.team_id), "clients": n, "points": round(total, 2),
             "capacity_points": cap, "max_clients": int(_val(r.max_clients) or 0),
-            "load": round(total / cap, 4) if cap > 0 else 0.0,
+            "load": round(total / cap, 4) if cap > 0 else 0.0, "available": why is None, "unavailable_reason": why,
         })
     team_names = {str(t.id): str(_val(t.name) or t.id) for t in region.teams.itertuples(index=False)}
     teams = []
@@ -90,8 +93,8 @@ def _compute_balance(region) -> dict[str, Any]:
             "points": round(total, 2), "capacity_points": cap, "max_clients": sum(c["max_clients"] for c in members),
             "load": round(total / cap, 4) if cap > 0 else 0.0,
         })
-    active_clients = clients["status"].fillna("active").astype(str) == "active"
-    unassigned = int((active_clients & clients["coach_id"].isna()).sum())
+    # the caseload's clients without a coach (active and placed), as the optimiser counts them
+    unassigned = int((in_caseload & clients["coach_id"].isna()).sum())
     coaches.sort(key=lambda c: (c["team_id"] or "", c["id"]))
     return {"coaches": coaches, "teams": teams, "unassigned_clients": unassigned}
 

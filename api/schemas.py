@@ -294,6 +294,8 @@ class BalanceRow(BaseModel):
     capacity_points: float
     max_clients: int
     load: float = Field(description="Caseload points as a share of capacity (1.0 = full).")
+    available: bool = Field(True, description="False for a coach who has left or is absent today (coaches only).")
+    unavailable_reason: str | None = Field(None, description="Why not available: 'has left (inactive)' or the absence.")
 
 
 class Balance(BaseModel):

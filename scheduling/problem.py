@@ -323,6 +323,13 @@ def client_points(cl: pd.DataFrame, cfg: ScheduleConfig) -> np.ndarray:
     return np.round(p, 2)
 
 
+def coach_availability(region: Region, day: dt.date | None = None) -> dict[str, str | None]:
+    """Coach id -> why the coach takes no clients on `day` (default today: 'has left
+    (inactive)' or the absence), None for a coach who is available."""
+    co, reasons = _coach_frame(region, ScheduleOptions(plan_date=day))
+    return dict(zip(co["id"].astype(str), reasons))
+
+
 def _coach_frame(region: Region, options: ScheduleOptions) -> tuple[pd.DataFrame, list[str | None]]:
     co = region.coaches.copy().reset_index(drop=True)
     if co["id"].duplicated().any():

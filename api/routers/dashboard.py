@@ -172,7 +172,9 @@ async def logout():
 
 def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: str = "load", width: int = 640) -> dict[str, Any]:
     """Geometry for a horizontal bar chart of loads (1.0 = full), drawn as inline SVG."""
-    bar_h, gap, label_w, right = 18, 6, 230, 60
+    bar_h, gap, right = 18, 6, 60
+    # room for the longest label (~6.5 px a character at the chart's font), within reason
+    label_w = int(min(0.5 * width, max(120, 6.5 * max([len(str(r.get(label_key) or r.get("id"))) for r in rows] or [0]) + 12)))
     top = max([1.0] + [float(r.get(value_key) or 0) for r in rows])
     scale_max = math.ceil(top * 4) / 4  # next quarter
     plot_w = width - label_w - right
@@ -185,7 +187,9 @@ def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: st
             "label": str(r.get(label_key) or r.get("id")),
             "value": v,
             "over": v > 1.0,
-            "title": f"{r.get(label_key)}: {r.get('clients')} clients, {r.get('points', 0):.0f} of {r.get('capacity_points', 0):.0f} points",
+            "away": r.get("available") is False,
+            "title": f"{r.get(label_key)}: {r.get('clients')} clients, {r.get('points', 0):.0f} of {r.get('capacity_points', 0):.0f} points"
+                     + (f"; {r['unavailable_reason']}" if r.get("unavailable_reason") else ""),
         })
     height = max(1, len(rows)) * (bar_h + gap)
     return {
@@ -216,7 +220,9 @@ def caseload_page(request: Request, principal: PagePrincipal):
     return render(
         request, "caseload.html", principal,
         balance=balance, error=error,
-        coach_chart=bar_chart(balance["coaches"]) if balance else None,
+        # coaches by name and id (two coaches may share a name), the ones away marked
+        coach_chart=bar_chart([{**c, "label": f"{c['name']} · {c['id']}" + ("" if c.get("available", True) else " (away)")}
+                               for c in balance["coaches"]], label_key="label") if balance else None,
         team_chart=bar_chart(balance["teams"]) if balance else None,
         proposals=[dict(r) for r in rows], jobs=jobs,
     )

@@ -33,8 +33,17 @@ def test_caseload_page_has_the_balance_chart(shared_api):
     r = shared_api.client.get("/dashboard/caseload", headers=h)
     assert r.status_code == 200, r.text
     assert r.text.count('<g class="bar') >= 4 + 2, "one bar per coach and per team"
-    assert "coach-a1" in r.text or "Anna de Vries" in r.text
-    assert "2 active clients without a coach" in r.text
+    assert "Anna de Vries · coach-a1" in r.text, "coaches by name and id"
+    assert "2 clients in the caseload without a coach" in r.text and "away" not in r.text
+
+
+def test_a_coach_who_has_left_is_marked_on_the_balance(api):
+    assert api.patch("/v1/coaches/coach-b2", "case_system", json={"active": False}).status_code == 200
+    row = next(c for c in api.get("/v1/caseload/balance", "manager").json()["coaches"] if c["id"] == "coach-b2")
+    assert row["available"] is False and row["unavailable_reason"] == "has left (inactive)"
+    page = api.client.get("/dashboard/caseload", headers=login(api, "manager")).text
+    assert "Dewi Smit · coach-b2 (away)" in page and '<g class="bar away"' in page
+    assert "1 coach away (left or absent today)" in page
 
 
 def test_vacancy_page_shows_cards_and_records_outcomes(api):

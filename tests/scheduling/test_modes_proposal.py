@@ -405,3 +405,16 @@ def test_a_what_if_answers_for_its_change_not_for_overloads_already_there(tiny):
     # and the full rebalance relieves A
     p = run_optimisation(r, "full", opts(tiny))
     assert p.after["summary"]["coaches_over_capacity"] == 0
+
+
+def test_coach_availability_in_the_optimisers_words(tiny):
+    from scheduling import coach_availability
+
+    day = tiny.PLAN_DATE
+    absences = [{"id": "ab1", "coach_id": "A", "start_date": day - dt.timedelta(days=3), "end_date": day + dt.timedelta(days=3), "reason": "illness"},
+                {"id": "ab2", "coach_id": "B", "start_date": day + dt.timedelta(days=10), "end_date": None, "reason": "leave"}]
+    r = tiny.make_region([tiny.coach("A"), tiny.coach("B"), {**tiny.coach("C"), "active": False}], [], absences=absences)
+    got = coach_availability(r, day)
+    assert got["A"].startswith(f"absent from {day - dt.timedelta(days=3)}") and "illness" in got["A"]
+    assert got["B"] is None and got["C"] == "has left (inactive)"
+    assert coach_availability(r, day + dt.timedelta(days=10))["B"].startswith("absent from")
