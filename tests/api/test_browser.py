@@ -84,7 +84,7 @@ def test_manager_sees_balance_and_approves_a_proposal(server, browser):
     bars = page.locator("svg.chart g.bar")
     assert bars.count() >= 6, "one bar per coach (4) and per team (2)"
     assert page.locator("svg.chart[aria-label='Caseload per coach']").is_visible()
-    assert "2 active clients without a coach" in page.inner_text("main")
+    assert "2 clients in the caseload without a coach" in page.inner_text("main")
 
     page.select_option("#mode", "intake")
     page.click("text=Start optimisation")
