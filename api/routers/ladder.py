@@ -52,11 +52,16 @@ class Worklist(BaseModel):
     items: list[WorklistEntry]
 
 
-def _inputs(service):
+def _inputs(service, table: str, ident: str):
+    """The data and the ladder model; an unknown client or coach is a 404 before the model
+    is asked for (a 503 said "no model" for an id that does not exist)."""
     try:
         state = service.data()
     except NotReady as exc:
         raise ProblemError("not-ready", str(exc)) from None
+    frame = state.region.clients if table == "clients" else state.region.coaches
+    if ident not in set(frame["id"].astype(str)):
+        raise not_found("client" if table == "clients" else "coach", ident)
     model = service.ladder_model()
     if model is None:
         raise ProblemError("model-unavailable", NO_MODEL)
@@ -96,7 +101,7 @@ def predict_client(state, model, client_id: str) -> dict[str, Any]:
     responses=problem_responses(401, 403, 404, 503),
 )
 def client_ladder(client_id: IdPath, service: ServiceDep, principal: PrincipalDep) -> dict:
-    state, model = _inputs(service)
+    state, model = _inputs(service, "clients", client_id)
     out = predict_client(state, model, client_id)
     service.audit.record(principal, "read", "client", client_id, {"context": "ladder prediction", "model_version": out["model_version"]})
     return out
@@ -117,7 +122,7 @@ def worklist(
 ) -> dict:
     from models.worklist import coach_worklist
 
-    state, model = _inputs(service)
+    state, model = _inputs(service, "coaches", coach_id)
     try:
         items = coach_worklist(state.region, coach_id, model)
     except KeyError:

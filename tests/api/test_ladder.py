@@ -82,3 +82,6 @@ def test_without_a_model_the_answer_says_how_to_get_one(shared_api):
     assert r.status_code == 503
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"] == "/problems/model-unavailable" and "plein train" in r.json()["detail"]
+    # an id that does not exist is a 404 whether or not a model serves
+    assert shared_api.get("/v1/clients/nope/ladder", "manager").status_code == 404
+    assert shared_api.get("/v1/coaches/nope/worklist", "manager").status_code == 404
