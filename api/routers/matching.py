@@ -295,6 +295,26 @@ def list_outcomes(
     return page(items, total, limit, offset)
 
 
+def _check_outcome_date(vacancy: dict[str, Any], stage: str, when: dt.date) -> None:
+    """An outcome happens on a day that has come, while the vacancy exists; a candidate moves
+    forward on it (proposed, shortlisted, invited, hired) only until it closes. A rejection may
+    come after the close. Outcomes teach the ranker: a wrong date teaches it wrong."""
+    def day(v):
+        return None if v is None else v.date() if isinstance(v, dt.datetime) else v
+
+    opened, closed = day(vacancy.get("open_date")), day(vacancy.get("close_date"))
+    problem = None
+    if when > dt.date.today():
+        problem = f"the date {when} has not come yet"
+    elif opened is not None and when < opened:
+        problem = f"vacancy {vacancy['id']} opened on {opened}, after {when}"
+    elif closed is not None and when > closed and stage != "rejected":
+        problem = f"vacancy {vacancy['id']} closed on {closed}: a candidate cannot be {stage} on it on {when}"
+    if problem:
+        raise ProblemError("validation-error", f"The outcome's date is not possible: {problem}.",
+                           errors=[{"location": "body", "field": "date", "message": problem, "type": "value_error"}])
+
+
 def record_outcome(service, principal, vacancy_id: str, body: OutcomeCreate) -> dict[str, Any]:
     """Validate and store one outcome through `matching.outcomes` (shared with the dashboard).
 
@@ -305,12 +325,15 @@ def record_outcome(service, principal, vacancy_id: str, body: OutcomeCreate) -> 
 
     from api.routers._entities import import_problem
 
-    if fetch_one(service.engine, "vacancies", vacancy_id) is None:
+    vacancy = fetch_one(service.engine, "vacancies", vacancy_id)
+    if vacancy is None:
         raise not_found("vacancy", vacancy_id)
     if fetch_one(service.engine, "clients", body.client_id) is None:
         raise not_found("client", body.client_id)
+    when = body.date or dt.date.today()
+    _check_outcome_date(vacancy, body.stage, when)
     try:
-        rows = outcome_rows(vacancy_id, [body.client_id], body.stage, body.date or dt.date.today(),
+        rows = outcome_rows(vacancy_id, [body.client_id], body.stage, when,
                             reason=(body.reason or "").strip() or None, recorded_by=principal.name)
     except ValueError as exc:
         raise ProblemError(

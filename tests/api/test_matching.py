@@ -96,3 +96,25 @@ def test_record_outcomes(api):
     assert r.status_code == 404
     listed = api.get("/v1/vacancies/vac-1/outcomes", "manager").json()
     assert listed["total"] == 1 and listed["items"][0]["client_id"] == "c-003"
+
+
+def test_an_outcome_on_a_day_that_cannot_be_is_refused(api):
+    import datetime as dt
+
+    today = dt.date.today()
+    cases = [("vac-1", "hired", today + dt.timedelta(days=30), "has not come yet"),
+             ("vac-1", "invited", today - dt.timedelta(days=40), "opened on"),
+             ("vac-old", "hired", today - dt.timedelta(days=50), "closed on")]
+    for vacancy, stage, day, says in cases:
+        r = api.post(f"/v1/vacancies/{vacancy}/outcomes", "employer_services",
+                     json={"client_id": "c-003", "stage": stage, "date": day.isoformat()})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "date" and says in r.json()["errors"][0]["message"]
+    assert api.get("/v1/vacancies/vac-old/outcomes", "manager").json()["total"] == 0
+    # a rejection may come after the close; a hire before it is history, recorded late
+    r = api.post("/v1/vacancies/vac-old/outcomes", "employer_services",
+                 json={"client_id": "c-003", "stage": "rejected", "reason": "employer chose other", "date": (today - dt.timedelta(days=50)).isoformat()})
+    assert r.status_code == 201, r.text
+    r = api.post("/v1/vacancies/vac-old/outcomes", "employer_services",
+                 json={"client_id": "c-005", "stage": "hired", "date": (today - dt.timedelta(days=120)).isoformat()})
+    assert r.status_code == 201, r.text
