@@ -205,6 +205,11 @@ async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONRespons
     status = exc.status_code
     slug = _BY_STATUS.get(status)
     headers = dict(exc.headers or {})
+    if status == 404 and exc.detail in (None, "Not Found") and request.method == "GET" and request.url.path.startswith("/dashboard/"):
+        # a person in a browser: the dashboard's own page, not JSON
+        from api.routers.dashboard import render
+
+        return render(request, "not_found.html", None, status_code=404, what=f"page {request.url.path}")
     if status == 404 and exc.detail in (None, "Not Found"):
         detail = f"There is no endpoint at {request.method} {request.url.path}. The API lives under /v1; /docs lists every endpoint."
     elif status == 400 and exc.detail == "There was an error parsing the body":

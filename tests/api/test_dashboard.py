@@ -129,3 +129,12 @@ def test_a_stale_proposal_says_so_on_its_page_before_anyone_approves(api):
     page = api.client.get(f"/dashboard/proposals/{pid}", headers=h).text
     assert 'id="stale"' in page and f"client {moved} is now exited" in page
     assert 'value="approve"' not in page and 'value="reject"' in page, "a stale proposal can still be rejected"
+
+
+def test_an_unknown_dashboard_page_is_a_page(shared_api):
+    r = shared_api.client.get("/dashboard/nothing-here", headers=login(shared_api, "manager"))
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "/dashboard/nothing-here" in r.text
+    # the API keeps its problem JSON
+    r = shared_api.client.get("/v1/nothing-here", headers=shared_api.headers("manager"))
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
