@@ -23,6 +23,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import ID_PATTERN
+
 log = logging.getLogger("plein.api")
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,14 +179,16 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for e in exc.errors():
         loc = list(e.get("loc", ()))
-        out.append(
-            {
-                "location": str(loc[0]) if loc else "body",
-                "field": _field_name(loc),
-                "message": e.get("msg", "invalid value"),
-                "type": e.get("type", "value_error"),
-            }
-        )
+        kind = e.get("type", "value_error")
+        field, message = _field_name(loc), e.get("msg", "invalid value")
+        if kind == "json_invalid":
+            # pydantic puts the character position where a field name goes
+            pos = loc[1] if len(loc) > 1 else "?"
+            field = "(body)"
+            message = f"the body is not valid JSON at character {pos}: {(e.get('ctx') or {}).get('error', 'decode error')}"
+        elif kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == ID_PATTERN:
+            message = "an id must not contain spaces, slashes, '?', '#', '%', backslashes or control characters"
+        out.append({"location": str(loc[0]) if loc else "body", "field": field, "message": message, "type": kind})
     return out
 
 
