@@ -178,16 +178,20 @@ def _error_kind(exc: Exception) -> str:
     return ""
 
 
-def decide(service: Service, proposal_id: str, action: str, manager: str, note: str | None) -> dict[str, Any]:
-    """Approve or reject through `scheduling.approval`; problems for stale, decided, missing."""
+def decide(service: Service, proposal_id: str, action: str, principal, note: str | None, via: str | None = None) -> dict[str, Any]:
+    """Approve or reject through `scheduling.approval`; problems for stale, decided, missing.
+    Every attempt is written to the audit log, a refused one with why (``approve_refused``)."""
     approval = _scheduling("approval")
+    where = {"via": via} if via else {}
     if get_proposal(service, proposal_id) is None:
         raise not_found("proposal", proposal_id)
     fn = approval.approve if action == "approve" else approval.reject
     try:
-        retry_on_lock(lambda: fn(service.engine, proposal_id, manager, note=note))
+        retry_on_lock(lambda: fn(service.engine, proposal_id, principal.name, note=note))
     except Exception as exc:
         kind = _error_kind(exc)
+        service.audit.record(principal, f"{action}_refused", "proposal", proposal_id,
+                             {"note": note, "reason": kind or "error", "detail": str(exc)[:500], **where})
         if not kind:
             raise
         if kind == "not-found":
@@ -200,6 +204,7 @@ def decide(service: Service, proposal_id: str, action: str, manager: str, note: 
             proposal_status=current.get("status"),
             decided_by=current.get("decided_by"),
         ) from None
+    service.audit.record(principal, action, "proposal", proposal_id, {"note": note, **where})
     if action == "approve":
         service.data_changed("clients")  # caseloads changed
     return get_proposal(service, proposal_id)

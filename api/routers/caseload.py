@@ -130,8 +130,7 @@ def get_proposal(proposal_id: IdPath, service: ServiceDep, principal: PrincipalD
 )
 async def approve(proposal_id: IdPath, service: ServiceDep, principal: PrincipalDep, body: Decision | None = None) -> dict:
     note = body.note if body else None
-    row = await run_in_threadpool(caseload_service.decide, service, proposal_id, "approve", principal.name, note)
-    service.audit.record(principal, "approve", "proposal", proposal_id, {"note": note})
+    row = await run_in_threadpool(caseload_service.decide, service, proposal_id, "approve", principal, note)
     return _summary(row)
 
 
@@ -143,6 +142,5 @@ async def approve(proposal_id: IdPath, service: ServiceDep, principal: Principal
 )
 async def reject(proposal_id: IdPath, service: ServiceDep, principal: PrincipalDep, body: Decision | None = None) -> dict:
     note = body.note if body else None
-    row = await run_in_threadpool(caseload_service.decide, service, proposal_id, "reject", principal.name, note)
-    service.audit.record(principal, "reject", "proposal", proposal_id, {"note": note})
+    row = await run_in_threadpool(caseload_service.decide, service, proposal_id, "reject", principal, note)
     return _summary(row)

@@ -329,12 +329,11 @@ def decide(request: Request, proposal_id: IdPath, principal: PagePrincipal,
         raise ProblemError("validation-error", "Choose approve or reject.")
     service = service_of(request)
     try:
-        caseload_service.decide(service, proposal_id, action, principal.name, note.strip() or None)
+        caseload_service.decide(service, proposal_id, action, principal, note.strip() or None, via="dashboard")
     except ProblemError as exc:
         if exc.status in (404, 409):
             return _proposal_page(request, proposal_id, principal, error=exc.detail, status_code=exc.status)
         raise
-    service.audit.record(principal, action, "proposal", proposal_id, {"note": note or None, "via": "dashboard"})
     return RedirectResponse(f"/dashboard/proposals/{proposal_id}?done={action}d", status_code=303)
 
 

@@ -103,6 +103,11 @@ def test_a_stale_proposal_names_the_coach_whose_capacity_changed(api):
     r = api.post(f"/v1/proposals/{pid}/approve", "manager")
     assert r.status_code == 409, r.text
     assert f"coach {coach} now has a capacity of 30 points, not {before['capacity_points']:g}" in r.json()["detail"]
+    # the refused attempt is in the audit log, with why
+    refused = [a for a in api.audit_rows() if a["action"] == "approve_refused" and a["resource_id"] == pid]
+    assert len(refused) == 1 and refused[0]["actor"] == "test-manager"
+    assert "stale" in str(refused[0]["detail"]) and "capacity of 30 points" in str(refused[0]["detail"])
+    assert not [a for a in api.audit_rows() if a["action"] == "approve" and a["resource_id"] == pid]
 
 
 def test_two_managers_approving_at_once_exactly_one_wins(api):
