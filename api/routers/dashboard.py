@@ -395,6 +395,12 @@ def _vacancy_page(request: Request, vacancy_id: str, principal: Principal, error
         outcomes = conn.execute(
             sa.select(o).where(o.c.vacancy_id == vacancy_id).order_by(o.c.date.desc(), o.c.id).limit(50)
         ).mappings().all()
+    # each candidate's latest recorded stage on this vacancy (a hired candidate is marked, not
+    # shown as if still open)
+    latest: dict[str, str] = {}
+    for r in outcomes:
+        latest.setdefault(str(r["client_id"]), str(r["stage"]))
+    cards = [{**c, "stage": latest.get(str(c["client_id"]))} for c in cards]
     ids = [c["client_id"] for c in cards] + [r["client_id"] for r in outcomes]
     if ids:
         service.audit.record_clients(principal, "read", list(dict.fromkeys(ids)), "candidate list (dashboard)",

@@ -58,6 +58,10 @@ def test_vacancy_page_shows_cards_and_records_outcomes(api):
     r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("done=outcome")
     assert api.get("/v1/vacancies/vac-1/outcomes", "admin").json()["items"][0]["stage"] == "invited"
+    # the candidate's card carries its latest stage on this vacancy
+    page = api.client.get("/dashboard/vacancies/vac-1", headers=h).text
+    card = page[page.index('data-client="c-003"'):]
+    assert '<span class="badge stage invited"' in card[:card.index("</li>")]
     # a rejection without a reason is refused on the page, with the reason why
     form.update(stage="rejected")
     r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form)
