@@ -138,6 +138,9 @@ class JobRunner:
             try:
                 result = work(progress)
             except JobFailure as exc:
+                # the user's message; the cause's traceback for whoever runs the service (a
+                # numpy "read-only" ValueError once reached users as a bad input, and no log)
+                log.warning("job %s failed: %s", job_id, exc, exc_info=exc.__cause__ is not None)
                 self._update(job_id, status="failed", error=str(exc), message="failed")
                 return
             except Exception as exc:  # a fault: log it fully, tell the user briefly

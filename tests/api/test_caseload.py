@@ -152,3 +152,23 @@ def test_reject_then_approve_is_already_decided(api):
     assert r.status_code == 409 and r.json()["type"] == "/problems/already-decided"
     assert api.get("/v1/clients/c-023", "case_system").json()["coach_id"] is None
     assert api.post("/v1/proposals/nope/approve", "manager").status_code == 404
+
+
+def test_a_failed_job_tells_the_user_and_logs_the_cause(api, caplog):
+    import logging
+
+    from api.jobs import JobFailure
+
+    def work(progress):
+        try:
+            raise ValueError("assignment destination is read-only")
+        except ValueError as exc:
+            raise JobFailure(f"The optimisation could not run: {exc}") from exc
+
+    with caplog.at_level(logging.WARNING, logger="plein.api.jobs"):
+        job_id = api.service.jobs.submit("optimise", {"mode": "intake"}, "test-manager", work)
+        assert api.service.jobs.wait_idle(60)
+    job = api.get(f"/v1/jobs/{job_id}", "manager").json()
+    assert job["status"] == "failed" and job["error"] == "The optimisation could not run: assignment destination is read-only"
+    logged = [r for r in caplog.records if job_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None, "the cause's traceback is in the log"
