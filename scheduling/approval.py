@@ -109,7 +109,9 @@ def _current_state(conn, client_ids: list[str], coach_ids: list[str]):
     from plein.storage import read_table
 
     return Region(
-        clients=read_table(conn, "clients", None),
+        # only what the fingerprint and the stale reason read: the proposal page checks it on
+        # every view, and a 50k clients table with its skills is seconds to decode
+        clients=read_table(conn, "clients", ["id", "coach_id", "status"]),
         coaches=read_table(conn, "coaches"),
         coach_absences=read_table(conn, "coach_absences"),
     )
