@@ -357,12 +357,14 @@ def vacancies_page(request: Request, principal: PagePrincipal,
         like = f"%{q.strip()}%"
         where = sa.and_(where, sa.or_(v.c.title.ilike(like), v.c.id.ilike(like), v.c.occupation.ilike(like), e.c.name.ilike(like)))
     limit = 50
-    joined = v.outerjoin(e, v.c.employer_id == e.c.id)
+    m = sql_table("municipalities")
+    # the place's name, not its CBS code (GM0301 is Zutphen)
+    joined = v.outerjoin(e, v.c.employer_id == e.c.id).outerjoin(m, v.c.municipality == m.c.id)
     with service.engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(joined).where(where)).scalar_one()
         rows = conn.execute(
-            sa.select(v.c.id, v.c.title, v.c.occupation, v.c.municipality, v.c.hours, v.c.positions, v.c.open_date,
-                      e.c.name.label("employer"))
+            sa.select(v.c.id, v.c.title, v.c.occupation, sa.func.coalesce(m.c.name, v.c.municipality).label("municipality"),
+                      v.c.hours, v.c.positions, v.c.open_date, e.c.name.label("employer"))
             .select_from(joined).where(where).order_by(v.c.open_date.desc(), v.c.id).limit(limit).offset(offset)
         ).mappings().all()
     return render(request, "vacancies.html", principal, vacancies=[dict(r) for r in rows], total=total, q=q or "",

@@ -50,6 +50,7 @@ def test_vacancy_page_shows_cards_and_records_outcomes(api):
     h = login(api, "employer_services")
     r = api.client.get("/dashboard/vacancies?q=zorg", headers=h)
     assert r.status_code == 200 and "Helpende zorg" in r.text
+    assert "<td>Zutphen</td>" in r.text and "GM0301" not in r.text, "places by name"
     r = api.client.get("/dashboard/vacancies/vac-1", headers=h)
     assert r.status_code == 200, r.text
     assert 'class="candidate"' in r.text and "essential skills" in r.text
