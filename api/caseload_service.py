@@ -50,7 +50,6 @@ def _compute_balance(region) -> dict[str, Any]:
     import pandas as pd
 
     scheduling = _scheduling("scheduling")
-    points_of = scheduling.ScheduleConfig().points.points
     clients = region.clients
     in_caseload = clients["status"].fillna("active").astype(str).isin(("active", "placed"))
     cl = clients[in_caseload]
@@ -58,10 +57,8 @@ def _compute_balance(region) -> dict[str, Any]:
     def _val(v):
         return None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else v
 
-    pts = [
-        points_of(str(_val(b) or "none"), _val(r), _val(c), bool(_val(n) or False), bool(_val(sg) or False))
-        for b, r, c, n, sg in zip(cl["benefit_type"], cl["ladder_rung"], cl["complexity"], cl["newcomer"], cl["special_group"])
-    ]
+    # the optimiser's own points function (vectorised; a Python loop per client before)
+    pts = scheduling.client_points(cl.assign(benefit_type=cl["benefit_type"].fillna("none")), scheduling.ScheduleConfig())
     # who is away today, in the optimiser's own words
     away = scheduling.coach_availability(region)
     frame = pd.DataFrame({"coach_id": cl["coach_id"].astype(object).to_numpy(), "points": pts})

@@ -19,13 +19,13 @@ from __future__ import annotations
 from plein.progress import ProgressCallback
 from plein.region import Region
 from scheduling.config import CaseloadPoints, ScheduleConfig, Weights
-from scheduling.problem import MODES, ScheduleOptions, coach_availability
+from scheduling.problem import MODES, ScheduleOptions, client_points, coach_availability
 from scheduling.proposal import Proposal
 
 #: a widened what-if (wall clock) has what the what-if left of the time limit, at least this share
 WIDEN_MIN_SHARE = 0.4
 
-__all__ = ["run_optimisation", "ScheduleOptions", "ScheduleConfig", "Weights", "CaseloadPoints", "Proposal", "MODES", "coach_availability"]
+__all__ = ["run_optimisation", "ScheduleOptions", "ScheduleConfig", "Weights", "CaseloadPoints", "Proposal", "MODES", "coach_availability", "client_points"]
 
 
 def normalise_mode(mode: str) -> str:

@@ -72,6 +72,26 @@ def test_invalid_options_are_refused_before_a_job_starts(api, options, says):
     assert api.get("/v1/jobs", "manager").json()["total"] == 0
 
 
+def test_the_balance_and_a_proposals_before_figures_agree(api):
+    # two bijstand clients of one coach on rung 5, complexity 2: 1.5 x 0.9 x 1.3 = 1.755 points
+    # each, rounded per client to 1.76 by both
+    rows = api.get("/v1/clients?benefit_type=bijstand&limit=100", "case_system").json()["items"]
+    by_coach: dict = {}
+    for c in rows:
+        if c["coach_id"]:
+            by_coach.setdefault(c["coach_id"], []).append(c["id"])
+    pair = next(ids[:2] for ids in by_coach.values() if len(ids) >= 2)
+    for cid in pair:
+        assert api.patch(f"/v1/clients/{cid}", "case_system", json={"ladder_rung": 5, "complexity": 2}).status_code == 200
+    balance = api.get("/v1/caseload/balance", "manager").json()
+    before = run_job(api, "intake")["result"]["proposal_id"]
+    result = api.get(f"/v1/proposals/{before}", "manager").json()["result"]
+    mine = {c["id"]: (c["clients"], c["points"]) for c in balance["coaches"]}
+    theirs = {c["coach_id"]: (c["clients"], c["points"]) for c in result["before"]["coaches"]}
+    assert mine == theirs
+    assert balance["unassigned_clients"] == result["before"]["summary"]["unassigned"]
+
+
 def test_approve_applies_moves(api):
     pid = run_job(api, "intake")["result"]["proposal_id"]
     r = api.post(f"/v1/proposals/{pid}/approve", "manager", json={"note": "looks good"})
