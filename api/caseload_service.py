@@ -83,11 +83,12 @@ def _compute_balance(region) -> dict[str, Any]:
     teams = []
     for tid in sorted({c["team_id"] for c in coaches if c["team_id"]} | set(team_names)):
         members = [c for c in coaches if c["team_id"] == tid]
-        cap = sum(c["capacity_points"] for c in members)
+        # the capacity of the coaches who are there, as the optimiser's team figures count it
+        cap = sum(c["capacity_points"] for c in members if c["available"])
         total = sum(c["points"] for c in members)
         teams.append({
             "id": tid, "name": team_names.get(tid, tid), "team_id": tid, "clients": sum(c["clients"] for c in members),
-            "points": round(total, 2), "capacity_points": cap, "max_clients": sum(c["max_clients"] for c in members),
+            "points": round(total, 2), "capacity_points": cap, "max_clients": sum(c["max_clients"] for c in members if c["available"]),
             "load": round(total / cap, 4) if cap > 0 else 0.0,
         })
     # the caseload's clients without a coach (active and placed), as the optimiser counts them
@@ -109,7 +110,10 @@ def _check_named_ids(engine, opts) -> None:
     with engine.connect() as conn:
         for table, wanted in (("coaches", coaches), ("clients", clients)):
             tbl = sql_table(table)
-            found[table] = set(conn.execute(sa.select(tbl.c.id).where(tbl.c.id.in_(sorted(map(str, wanted))))).scalars()) if wanted else set()
+            where = tbl.c.id.in_(sorted(map(str, wanted)))
+            if table == "clients":  # the caseload, as the optimiser reads it: an exited client is not in it
+                where = sa.and_(where, tbl.c.status.in_(["active", "placed"]))
+            found[table] = set(conn.execute(sa.select(tbl.c.id).where(where)).scalars()) if wanted else set()
     opts.check_ids(found["coaches"], found["clients"])
 
 

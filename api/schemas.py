@@ -220,7 +220,7 @@ class Job(BaseModel):
 class OptimisationRequest(BaseModel):
     """Start an optimisation of the caseloads.
 
-    - ``full``: rebalance every caseload (moves limited by `options.max_moves`).
+    - ``full``: rebalance every caseload (handovers capped by `options.max_handovers`, if given).
     - ``intake``: assign only clients without a coach (new intakes), leave the rest.
     - ``what_if``: a scenario, e.g. coaches absent or capacities changed (`options`), stored as
       a proposal that can be inspected (and approved like any other).

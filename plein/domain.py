@@ -179,19 +179,24 @@ def haversine_km(lat1, lon1, lat2, lon2):
     return float(d) if np.ndim(d) == 0 else d
 
 
-#: separators a BSN is written with ("123.456.782", "123-45-6782", "123 456 782")
-BSN_SEPARATORS = re.compile(r"[\s.\-_/]")
+#: separators a BSN is written with ("123.456.782", "1234 56 782"); not hyphens, which
+#: pseudonyms use ("c-2024-0004" is no BSN)
+BSN_SEPARATORS = re.compile(r"[ .]")
 _DIGIT_RUNS = re.compile(r"\d+")
 
 
+def _eleven_test(run: str) -> bool:
+    s = run.zfill(9)
+    return int(s) != 0 and (sum(int(d) * w for d, w in zip(s[:8], range(9, 1, -1))) - int(s[8])) % 11 == 0
+
+
 def is_bsn(value: str) -> bool:
-    """True when `value` is or holds a Dutch citizen service number (BSN): once the separators
-    BSNs are written with are gone, a run of 8-9 digits (no more) that passes the eleven-test,
-    alone ("123456782") or inside other text ("bsn123456782", "K123456782"). Plein refuses
-    these as client ids: clients are pseudonymous."""
-    for run in _DIGIT_RUNS.findall(BSN_SEPARATORS.sub("", str(value))):
-        if len(run) in (8, 9) and int(run) != 0:
-            s = run.zfill(9)
-            if (sum(int(d) * w for d, w in zip(s[:8], range(9, 1, -1))) - int(s[8])) % 11 == 0:
-                return True
-    return False
+    """True when `value` is or holds a Dutch citizen service number (BSN), written with or
+    without dots and spaces: the whole value 8-9 digits passing the eleven-test
+    ("123456782", "123.456.782"), or a run of exactly 9 such digits inside other text
+    ("bsn123456782", "K123456782"). Shorter runs inside text are counters, not BSNs
+    ("K00000012"). Plein refuses these as client ids: clients are pseudonymous."""
+    s = BSN_SEPARATORS.sub("", str(value).strip())
+    if s.isdigit():
+        return len(s) in (8, 9) and _eleven_test(s)
+    return any(len(run) == 9 and _eleven_test(run) for run in _DIGIT_RUNS.findall(s))

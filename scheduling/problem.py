@@ -113,8 +113,8 @@ class ScheduleOptions:
         if out.max_handovers is not None and out.max_handovers < 0:
             raise ValueError(f"max_handovers must not be negative (got {out.max_handovers})")
         for cid, pts in out.capacity.items():
-            if pts < 0:
-                raise ValueError(f"capacity for coach {cid!r} must not be negative (got {pts:g})")
+            if not math.isfinite(pts) or pts < 0:
+                raise ValueError(f"capacity for coach {cid!r} must be a number of points, 0 or more (got {pts:g})")
         for cid, start, end in out.coach_absent:
             if start is None:
                 raise ValueError(f"coach_absent for coach {cid!r} needs a first day")
@@ -132,7 +132,8 @@ class ScheduleOptions:
         bad += [f"{where}: client {c!r}" for where, ids in (("pins", list(self.pins)), ("forbids", [cl for cl, _ in self.forbids]))
                 for c in ids if str(c) not in clients]
         if bad:
-            raise ValueError("the options name what the region does not hold: " + "; ".join(bad))
+            raise ValueError("the options name coaches not in the region or clients not in the caseload "
+                             "(unknown, or exited): " + "; ".join(bad))
 
     @classmethod
     def _from_dict(cls, d: dict, day) -> ScheduleOptions:
@@ -501,17 +502,26 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     elif mode == "intake":
         movable = current < 0
     else:  # what_if: only what must move
-        movable = (current < 0) | forced_current
-        stay = (current >= 0) & ~forced_current
+        # a what-if answers for its change, a full rebalance for what was there before: clients
+        # must move where their coach is gone (left or absent on the plan date) or a pin or a
+        # forbid says so, or where a capacity the what-if *lowers* leaves their coach over it.
+        # A coach who was over capacity before, or a specialisation or municipality that did
+        # not fit before, is not the change (a demo what-if "coach-012 leaves" took 223 clients
+        # off coaches already over capacity, most of them for want of room; specialisation
+        # mismatches left 4-8 more without a coach in every what-if)
+        must = np.zeros(n, dtype=bool)
+        for j in np.flatnonzero(forced_current):
+            k = current[j]
+            must[j] = (not available[k]) or k in forbid_by_client.get(j, ()) or pin_of.get(j, k) != k
+        movable = (current < 0) | must
+        stay = (current >= 0) & ~must
         load_p = np.bincount(current[stay], weights=points[stay], minlength=n_co)
         load_n = np.bincount(current[stay], minlength=n_co)
         over = (load_p > cap_points + 1e-9) | (load_n > max_clients)
-        # over capacity *because of the change* (a capacity the what-if lowers): a coach who was
-        # over before keeps their clients, since the what-if answers for its change and a full
-        # rebalance for the overloads that were there (a demo what-if "coach-012 leaves" took
-        # 223 clients off coaches already over capacity, most of them for want of room)
-        changed = np.isin(np.asarray(coach_ids, dtype=object), list(options.capacity)) if options.capacity else np.zeros(n_co, dtype=bool)
-        movable |= (current >= 0) & (over & changed)[np.maximum(current, 0)]
+        stored = {str(c): _none(v) for c, v in zip(region.coaches["id"], region.coaches["capacity_points"])}
+        lowered = np.array([cid in options.capacity and stored.get(cid) is not None and options.capacity[cid] < float(stored[cid])
+                            for cid in coach_ids], dtype=bool)
+        movable |= (current >= 0) & (over & lowered)[np.maximum(current, 0)]
     for j in pin_of:
         if current[j] != pin_of[j]:
             movable[j] = True

@@ -349,16 +349,15 @@ def import_frame(
     given = clean.attrs.get("given_columns", t.names)
     with write_transaction(engine) as conn:
         errors += check_references(conn, entity, validated.references, validated.row_numbers, source)
+        if entity == "clients" and "coach_id" in given and len(clean):
+            # a caseload change is a manager's decision: an existing client's coach changes only
+            # by an approved proposal, which also writes the assignment history (checked on the
+            # rows that are otherwise valid, and reported with every other error)
+            errors += _coach_changes(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
         if errors:
             order = {c: i for i, c in enumerate(t.names)}
             errors.sort(key=lambda e: (e.row is not None, e.row or 0, order.get(e.column or "", len(order))))
             raise ImportValidationError(errors, entity, source, warnings)
-        if entity == "clients" and "coach_id" in given:
-            # a caseload change is a manager's decision: an existing client's coach changes only
-            # by an approved proposal, which also writes the assignment history
-            moved = _coach_changes(conn, clean, validated.row_numbers, source)
-            if moved:
-                raise ImportValidationError(moved, entity, source, warnings)
         # Defaults from other tables: where the input has the column (blank cells mean
         # "default"), for every row; otherwise only for new rows, leaving stored values alone.
         if {"lat", "lon"} & set(given):

@@ -712,7 +712,7 @@ def _check_bsn(table: schema.Table, given: dict, columns: dict, issues: _Issues)
         if col.name not in given:
             continue
         ids = pd.Series(columns[col.name]).astype("str")
-        digits = ids.str.replace(domain.BSN_SEPARATORS, "", regex=True).str.contains(r"\d{8}").fillna(False).to_numpy(dtype=bool)
+        digits = ids.str.replace(domain.BSN_SEPARATORS, "", regex=True).str.contains(r"\d{8}").fillna(False).to_numpy(dtype=bool)  # candidates; is_bsn decides
         if not digits.any():
             continue
         bsn = np.zeros(len(ids), dtype=bool)

@@ -58,7 +58,7 @@ def test_intake_job_gives_a_proposal_with_reasons(api):
     ({"time_limit": -5}, "time_limit must be above 0"),
     ({"time_limit": 100000}, "at most 3600"),
     ({"max_handovers": -3}, "max_handovers must not be negative"),
-    ({"capacity": {"coach-a1": -100}}, "capacity for coach 'coach-a1' must not be negative"),
+    ({"capacity": {"coach-a1": -100}}, "capacity for coach 'coach-a1' must be a number of points, 0 or more"),
     ({"coach_absent": [["coach-a1", "2026-12-10", "2026-12-01"]]}, "ends (2026-12-01) before it begins (2026-12-10)"),
     ({"coach_leaves": ["coach-999"]}, "coach_leaves: coach 'coach-999'"),
     ({"pins": {"c-001": "coach-999", "nobody": "coach-a1"}}, "pins (coach): coach 'coach-999'; pins: client 'nobody'"),
@@ -69,6 +69,23 @@ def test_invalid_options_are_refused_before_a_job_starts(api, options, says):
     assert r.status_code == 422, r.text
     err = r.json()["errors"][0]
     assert err["field"] == "options" and says in err["message"], err
+    assert api.get("/v1/jobs", "manager").json()["total"] == 0
+
+
+def test_a_capacity_that_is_not_a_number_is_refused(api):
+    # Python's JSON reader takes NaN; the optimiser used to fall back to 100 points silently
+    r = api.client.post("/v1/caseload/optimisations", headers={**api.headers("manager"), "content-type": "application/json"},
+                        content=b'{"mode": "what_if", "options": {"capacity": {"coach-a1": NaN}}}')
+    assert r.status_code == 422, r.text
+    assert "must be a number of points, 0 or more (got nan)" in r.json()["errors"][0]["message"]
+    assert api.get("/v1/jobs", "manager").json()["total"] == 0
+
+
+def test_a_pin_on_an_exited_client_is_refused_before_the_job(api):
+    assert api.patch("/v1/clients/c-010", "case_system", json={"status": "exited"}).status_code == 200
+    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "intake", "options": {"pins": {"c-010": "coach-a1"}}})
+    assert r.status_code == 422, r.text
+    assert "not in the caseload (unknown, or exited): pins: client 'c-010'" in r.json()["errors"][0]["message"]
     assert api.get("/v1/jobs", "manager").json()["total"] == 0
 
 

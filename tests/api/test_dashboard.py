@@ -41,6 +41,12 @@ def test_a_coach_who_has_left_is_marked_on_the_balance(api):
     assert api.patch("/v1/coaches/coach-b2", "case_system", json={"active": False}).status_code == 200
     row = next(c for c in api.get("/v1/caseload/balance", "manager").json()["coaches"] if c["id"] == "coach-b2")
     assert row["available"] is False and row["unavailable_reason"] == "has left (inactive)"
+    # the team's capacity is that of the coaches who are there
+    body = api.get("/v1/caseload/balance", "manager").json()
+    team = next(t for t in body["teams"] if t["id"] == row["team_id"])
+    present = [c for c in body["coaches"] if c["team_id"] == row["team_id"] and c["available"]]
+    assert team["capacity_points"] == sum(c["capacity_points"] for c in present)
+    assert team["load"] == round(team["points"] / team["capacity_points"], 4)
     page = api.client.get("/dashboard/caseload", headers=login(api, "manager")).text
     assert "Dewi Smit · coach-b2 (away)" in page and '<g class="bar away"' in page
     assert "1 coach away (left or absent today)" in page

@@ -418,3 +418,20 @@ def test_coach_availability_in_the_optimisers_words(tiny):
     assert got["A"].startswith(f"absent from {day - dt.timedelta(days=3)}") and "illness" in got["A"]
     assert got["B"] is None and got["C"] == "has left (inactive)"
     assert coach_availability(r, day + dt.timedelta(days=10))["B"].startswith("absent from")
+
+
+def test_a_what_if_leaves_what_did_not_fit_before_and_a_raised_capacity_alone(tiny):
+    # c0 needs youth and A lacks it (a mismatch from before the what-if); A is over capacity
+    # before (4 one-point clients, capacity 3). The what-if "B leaves" moves b0 only.
+    coaches = [tiny.coach("A", cap=3), tiny.coach("B", cap=10), tiny.coach("Y", specs=("ww", "youth"), cap=10)]
+    clients = [tiny.client("c0", "A", age="18-26")] + [tiny.client(f"a{i}", "A") for i in range(3)] + [tiny.client("b0", "B")]
+    r = tiny.make_region(coaches, clients)
+    p = run_optimisation(r, "what_if", opts(tiny, coach_leaves=["B"]))
+    assert [(m["client_id"], m["kind"]) for m in p.moves] == [("b0", "forced")] and p.unassigned == []
+    # raising A's capacity (still below its load) moves nobody; lowering it moves what no longer fits
+    assert run_optimisation(r, "what_if", opts(tiny, capacity={"A": 3.5})).moves == []
+    lowered = run_optimisation(r, "what_if", opts(tiny, capacity={"A": 2.0}))
+    assert [m["from_coach"] for m in lowered.moves] == ["A", "A"]
+    # the full rebalance fixes both
+    full = run_optimisation(r, "full", opts(tiny))
+    assert next(m for m in full.moves if m["client_id"] == "c0")["to_coach"] == "Y"

@@ -55,8 +55,9 @@ def test_all_errors_at_once_and_nothing_written(engine, tmp_path):
 def test_a_broken_file_leaves_the_database_exactly_as_it_was(engine, tiny_region, tmp_path, take_snapshot):
     save_region(engine, tiny_region)
     before = take_snapshot(engine)
-    rows = [f"k-{i:03d},first aid,{'coach-1' if i % 2 else 'coach-2'},4" for i in range(1, 300)]
-    rows[-1] = "k-299,first aid,coach-1,9"  # one bad cell at the very end
+    # new clients (a stored client's coach would not change by import, see below)
+    rows = [f"n-{i:03d},first aid,{'coach-1' if i % 2 else 'coach-2'},4" for i in range(1, 300)]
+    rows[-1] = "n-299,first aid,coach-1,9"  # one bad cell at the very end
     path = _write(tmp_path / "clients.csv", "id,skills,coach_id,ladder_rung\n" + "\n".join(rows) + "\n")
     with pytest.raises(ImportValidationError) as info:
         import_file(engine, "clients", path, taxonomy=None)
@@ -158,6 +159,10 @@ def test_large_inputs_read_whole_key_sets_with_the_same_result(engine, tmp_path,
     with pytest.raises(ImportValidationError) as info:
         import_file(engine, "clients", _write(tmp_path / "moved.csv", "id,skills,coach_id\nk1,,coach-2\nk2,,coach-2\nk3,,coach-1\n"), taxonomy=None)
     assert [(e.row, e.column, e.value) for e in info.value.errors] == [(2, "coach_id", "coach-2"), (4, "coach_id", "coach-1")]
+    # reported together with a row's other errors, in one pass
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", _write(tmp_path / "both.csv", "id,skills,coach_id,hours_available\nk1,,coach-2,32\nk2,,coach-2,999\n"), taxonomy=None)
+    assert [(e.row, e.column) for e in info.value.errors] == [(2, "coach_id"), (3, "hours_available")]
     with pytest.raises(ImportValidationError) as info:
         import_file(engine, "clients", _write(tmp_path / "bad.csv", "id,skills,coach_id\nk4,,coach-3\nk5,,coach-1\nk6,,coach-4\n"), taxonomy=None)
     assert [(e.row, e.value) for e in info.value.errors] == [(2, "coach-3"), (4, "coach-4")]

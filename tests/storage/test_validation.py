@@ -116,7 +116,8 @@ def test_bsn_ids_are_refused_for_privacy():
     assert [(i.row, i.column) for i in issues] == [(1, "client_id")]
     # written with separators or inside other text it is still a BSN; a longer number, or an
     # id whose digits fail the eleven-test, is not
-    ids = ["123.456.782", "123-45-6782", "bsn123456782", "K123456782", "K-2024-000123", "K000001", "1234567820"]
+    ids = ["123.456.782", "1234 56 782", "bsn123456782", "K123456782", "K-2024-000123", "K000001", "1234567820",
+           "c-2024-0004", "K00000012", "12-345-6782"]
     _, issues = validate_frame("clients", _frame(id=ids, skills=[""] * len(ids)))
     assert [i.row for i in issues] == [1, 2, 3, 4]
 
