@@ -103,9 +103,9 @@ def _compute_balance(region) -> dict[str, Any]:
 def _check_named_ids(engine, opts) -> None:
     """The coaches and clients the options name must exist (ValueError naming each that does
     not), so that a typo is a 422 before the job, not a failed job after it."""
-    coaches = set(opts.coach_leaves) | {c for c, _, _ in opts.coach_absent} | set(opts.capacity) | set(opts.pins.values()) \
-        | {co for _, co in opts.forbids}
-    clients = set(opts.pins) | {cl for cl, _ in opts.forbids}
+    named_coaches, named_clients = opts.named_ids()
+    coaches = {c for ids in named_coaches.values() for c in ids}
+    clients = {c for ids in named_clients.values() for c in ids}
     found = {}
     with engine.connect() as conn:
         for table, wanted in (("coaches", coaches), ("clients", clients)):

@@ -107,7 +107,19 @@ class ScheduleOptions:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"unknown option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        out = cls._from_dict(d, day)
+        out = cls(
+            plan_date=day(d.get("plan_date")),
+            pins=dict(d.get("pins") or {}),
+            forbids=[tuple(p) for p in d.get("forbids") or []],
+            coach_absent=[(c, day(s), day(e)) for c, s, e in d.get("coach_absent") or []],
+            coach_leaves=list(d.get("coach_leaves") or []),
+            capacity={k: float(v) for k, v in (d.get("capacity") or {}).items()},
+            max_handovers=d.get("max_handovers"),
+            time_limit=float(d.get("time_limit", 30.0)),
+            seed=int(d.get("seed", 0)),
+            deterministic=bool(d.get("deterministic", True)),
+            config=ScheduleConfig.from_dict(d.get("config")),
+        )
         if not 0 < out.time_limit <= cls.MAX_TIME_LIMIT:
             raise ValueError(f"time_limit must be above 0 and at most {cls.MAX_TIME_LIMIT:g} seconds (got {out.time_limit:g})")
         if out.max_handovers is not None and out.max_handovers < 0:
@@ -122,34 +134,23 @@ class ScheduleOptions:
                 raise ValueError(f"coach_absent for coach {cid!r} ends ({end}) before it begins ({start})")
         return out
 
+    def named_ids(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """The coaches and the clients these options name, by where they name them."""
+        coaches = {"coach_leaves": list(self.coach_leaves), "coach_absent": [c for c, _, _ in self.coach_absent],
+                   "capacity": list(self.capacity), "pins (coach)": list(self.pins.values()),
+                   "forbids (coach)": [co for _, co in self.forbids]}
+        clients = {"pins": list(self.pins), "forbids": [cl for cl, _ in self.forbids]}
+        return coaches, clients
+
     def check_ids(self, coach_ids, client_ids) -> None:
         """ValueError naming every coach or client these options name that the region lacks."""
         coaches, clients = set(map(str, coach_ids)), set(map(str, client_ids))
-        named = {"coach_leaves": list(self.coach_leaves), "coach_absent": [c for c, _, _ in self.coach_absent],
-                 "capacity": list(self.capacity), "pins (coach)": list(self.pins.values()),
-                 "forbids (coach)": [co for _, co in self.forbids]}
-        bad = [f"{where}: coach {c!r}" for where, ids in named.items() for c in ids if str(c) not in coaches]
-        bad += [f"{where}: client {c!r}" for where, ids in (("pins", list(self.pins)), ("forbids", [cl for cl, _ in self.forbids]))
-                for c in ids if str(c) not in clients]
+        named_coaches, named_clients = self.named_ids()
+        bad = [f"{where}: coach {c!r}" for where, ids in named_coaches.items() for c in ids if str(c) not in coaches]
+        bad += [f"{where}: client {c!r}" for where, ids in named_clients.items() for c in ids if str(c) not in clients]
         if bad:
             raise ValueError("the options name coaches not in the region or clients not in the caseload "
                              "(unknown, or exited): " + "; ".join(bad))
-
-    @classmethod
-    def _from_dict(cls, d: dict, day) -> ScheduleOptions:
-        return cls(
-            plan_date=day(d.get("plan_date")),
-            pins=dict(d.get("pins") or {}),
-            forbids=[tuple(p) for p in d.get("forbids") or []],
-            coach_absent=[(c, day(s), day(e)) for c, s, e in d.get("coach_absent") or []],
-            coach_leaves=list(d.get("coach_leaves") or []),
-            capacity={k: float(v) for k, v in (d.get("capacity") or {}).items()},
-            max_handovers=d.get("max_handovers"),
-            time_limit=float(d.get("time_limit", 30.0)),
-            seed=int(d.get("seed", 0)),
-            deterministic=bool(d.get("deterministic", True)),
-            config=ScheduleConfig.from_dict(d.get("config")),
-        )
 
 
 @dataclass

@@ -59,8 +59,8 @@ def _inputs(service, table: str, ident: str):
         state = service.data()
     except NotReady as exc:
         raise ProblemError("not-ready", str(exc)) from None
-    frame = state.region.clients if table == "clients" else state.region.coaches
-    if ident not in set(frame["id"].astype(str)):
+    known = state.cached(("ids", table), lambda: frozenset(getattr(state.region, table)["id"].astype(str)))
+    if ident not in known:
         raise not_found("client" if table == "clients" else "coach", ident)
     model = service.ladder_model()
     if model is None:
@@ -72,9 +72,7 @@ def predict_client(state, model, client_id: str) -> dict[str, Any]:
     from models.ladder_features import region_ladder_features
     from models.worklist import MIN_REASON, default_as_of, reason_text
 
-    region = state.region
-    if client_id not in set(region.clients["id"].astype(str)):
-        raise not_found("client", client_id)
+    region = state.region  # the client is known: `_inputs` checked
     as_of = state.cached(("ladder_as_of",), lambda: default_as_of(region))
     X = region_ladder_features(region, pd.DataFrame({"client_id": [client_id], "as_of": [as_of]}))
     probs = model.predict_frame(X)
