@@ -498,31 +498,40 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
             why_ineligible[j] = f"client is pinned to coach {coach_ids[pin_of[j]]}"
 
     # ---- movable clients by mode
-    if mode == "full":
-        movable = np.ones(n, dtype=bool)
-    elif mode == "intake":
-        movable = current < 0
-    else:  # what_if: only what must move
-        # a what-if answers for its change, a full rebalance for what was there before: clients
-        # must move where their coach is gone (left or absent on the plan date) or a pin or a
-        # forbid says so, or where a capacity the what-if *lowers* leaves their coach over it.
-        # A coach who was over capacity before, or a specialisation or municipality that did
-        # not fit before, is not the change (a demo what-if "coach-012 leaves" took 223 clients
-        # off coaches already over capacity, most of them for want of room; specialisation
-        # mismatches left 4-8 more without a coach in every what-if)
+    # a what-if answers for its change, a full rebalance for what was there before: clients
+    # must move where their coach is gone (left or absent on the plan date) or a pin or a
+    # forbid says so, or where a capacity the what-if *lowers* leaves their coach over it.
+    # A coach who was over capacity before, or a specialisation or municipality that did
+    # not fit before, is not the change (a demo what-if "coach-012 leaves" took 223 clients
+    # off coaches already over capacity, most of them for want of room; specialisation
+    # mismatches left 4-8 more without a coach in every what-if). Widened (some would be
+    # stranded), everyone may move to make room, but what did not fit before still stays:
+    # the mismatched clients are fixed, and a coach over capacity before keeps a model
+    # capacity of the load they keep (`model_cap` below; the figures report the real one)
+    scoped = mode == "what_if" or widened
+    stay = over = lowered = None
+    if scoped:
         must = np.zeros(n, dtype=bool)
         for j in np.flatnonzero(forced_current):
             k = current[j]
             must[j] = (not available[k]) or k in forbid_by_client.get(j, ()) or pin_of.get(j, k) != k
-        movable = (current < 0) | must
         stay = (current >= 0) & ~must
-        load_p = np.bincount(current[stay], weights=points[stay], minlength=n_co)
-        load_n = np.bincount(current[stay], minlength=n_co)
-        over = (load_p > cap_points + 1e-9) | (load_n > max_clients)
+        load_p = np.bincount(current[stay], weights=pts_int[stay], minlength=n_co).astype(np.int64)
+        load_n = np.bincount(current[stay], minlength=n_co).astype(np.int64)
+        over_p = load_p > np.rint(cap_points * POINT_SCALE).astype(np.int64)
+        over_n = load_n > max_clients
         stored = {str(c): _none(v) for c, v in zip(region.coaches["id"], region.coaches["capacity_points"])}
         lowered = np.array([cid in options.capacity and stored.get(cid) is not None and options.capacity[cid] < float(stored[cid])
                             for cid in coach_ids], dtype=bool)
-        movable |= (current >= 0) & (over & lowered)[np.maximum(current, 0)]
+    if mode == "full" and not widened:
+        movable = np.ones(n, dtype=bool)
+    elif mode == "intake":
+        movable = current < 0
+    elif widened:
+        movable = ~(forced_current & stay)
+    else:  # what_if: only what must move
+        movable = (current < 0) | must
+        movable |= (current >= 0) & ((over_p | over_n) & lowered)[np.maximum(current, 0)]
     for j in pin_of:
         if current[j] != pin_of[j]:
             movable[j] = True
@@ -682,7 +691,15 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     # over the candidate pairs (below), and the plan only ranks room and is the fallback
     lean = mode == "full" and n_candidates > SolveOptions.lp_max_pairs
     cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
-    cap_now = np.vstack([np.maximum(cap_int - fixed_points, 0), np.maximum(max_clients - fixed_count, 0)])
+    model_cap = np.vstack([cap_int, max_clients])
+    if widened:
+        # a coach over capacity before the what-if (and not by a capacity it lowers) keeps
+        # what they have: the widened run may not make them shed (the what-if itself fixes
+        # their clients). Until 2026-12-07 it did, as a full rebalance does
+        keep = available & ~lowered
+        model_cap[0] = np.where(keep & over_p, np.maximum(cap_int, load_p), cap_int)
+        model_cap[1] = np.where(keep & over_n, np.maximum(max_clients, load_n), max_clients)
+    cap_now = np.vstack([np.maximum(model_cap[0] - fixed_points, 0), np.maximum(model_cap[1] - fixed_count, 0)])
     with_plan = pruned and n_candidates > PLACEMENT_MIN_PAIRS
     cert = None  # (the whole number of clients every assignment leaves out, its multipliers)
     if not with_plan and mode == "full" and n_cls and n_eligible >= cfg.full_plan_min_pairs:

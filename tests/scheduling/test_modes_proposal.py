@@ -435,3 +435,33 @@ def test_a_what_if_leaves_what_did_not_fit_before_and_a_raised_capacity_alone(ti
     # the full rebalance fixes both
     full = run_optimisation(r, "full", opts(tiny))
     assert next(m for m in full.moves if m["client_id"] == "c0")["to_coach"] == "Y"
+
+
+def test_a_widened_what_if_leaves_old_overloads_and_mismatches_alone(tiny):
+    """As `test_what_if_widens_only_for_clients_it_would_strand` (B leaves, b0 can only go to
+    A, A's a0 makes room by going to D or Y), and besides: E was over capacity before (3 one-point
+    clients, capacity 2) and e-y needs youth, which E lacks. The widened run moves a0 to make
+    room and nothing else: E keeps all four (until 2026-12-07 it shed one of them to D, as a
+    full rebalance does, and e-y went to Y)."""
+    coaches = [tiny.coach("A", cap=1.0, munis=("GM0301", "GM0302")), tiny.coach("B", cap=5.0, munis=("GM0302",)),
+               tiny.coach("D", cap=5.0, munis=("GM0301",)), tiny.coach("E", cap=2.0, munis=("GM0301",)),
+               tiny.coach("Y", specs=("ww", "youth"), cap=5.0, munis=("GM0301",))]
+    clients = [tiny.client("a0", "A"), tiny.client("b0", "B", muni="GM0302"), tiny.client("d0", "D"),
+               tiny.client("e-y", "E", age="18-26")] + [tiny.client(f"e{i}", "E") for i in range(3)]
+    r = tiny.make_region(coaches, clients)
+    p = run_optimisation(r, "what_if", opts(tiny, coach_leaves=["B"]))
+    assert p.solver["escalated_to_full"] is True
+    moves = {m["client_id"]: (m["kind"], m["to_coach"]) for m in p.moves}
+    assert moves.pop("b0") == ("forced", "A") and moves.pop("a0") in {("handover", "D"), ("handover", "Y")} and moves == {}
+    assert p.unassigned == []
+    e = next(c for c in p.after["coaches"] if c["coach_id"] == "E")
+    assert e["clients"] == 4 and p.after["summary"]["coaches_over_capacity"] == 1  # the figures keep the real capacity
+    # in the widened problem itself: E's clients that fit are movable at the what-if's price,
+    # its model capacity is what it carries (4 points), the mismatched e-y is fixed
+    wide = build_problem(r, "full", opts(tiny, coach_leaves=["B"]), widened=True)
+    ids = wide.clients["id"].astype(str).tolist()
+    assert not wide.movable[ids.index("e-y")] and wide.movable[ids.index("e0")]
+    # a full rebalance fixes both
+    full = run_optimisation(r, "full", opts(tiny))
+    assert full.after["summary"]["coaches_over_capacity"] == 0
+    assert next(m for m in full.moves if m["client_id"] == "e-y")["to_coach"] == "Y"
