@@ -119,6 +119,26 @@ class OutcomeStage(str, Enum):
     REJECTED = "rejected"
 
 
+def outcome_date_problem(vacancy_id: str, stage: str, when, opened=None, closed=None, today=None) -> str | None:
+    """Why an outcome on `when` is not possible, or None. An outcome happens on a day that has
+    come, while the vacancy exists; a candidate moves forward on it (proposed, shortlisted,
+    invited, hired) only until it closes, a rejection may come after. Outcomes teach the
+    ranker: a wrong date teaches it wrong. One rule for the API, the dashboard and imports."""
+    import datetime as dt
+
+    def day(v):
+        return None if v is None or v != v else v.date() if isinstance(v, dt.datetime) else v
+
+    when, opened, closed = day(when), day(opened), day(closed)
+    if when > (today or dt.date.today()):
+        return f"the date {when} has not come yet"
+    if opened is not None and when < opened:
+        return f"vacancy {vacancy_id} opened on {opened}, after {when}"
+    if closed is not None and when > closed and stage != OutcomeStage.REJECTED.value:
+        return f"vacancy {vacancy_id} closed on {closed}: a candidate cannot be {stage} on it on {when}"
+    return None
+
+
 class TeamKind(str, Enum):
     SECTOR = "sector"  # team naar branche
     INTEGRATED = "integrated"  # integraal team, all sectors

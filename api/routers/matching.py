@@ -26,6 +26,7 @@ from api.roles import Role
 from api.routers._entities import fetch_one
 from api.schemas import Outcome, OutcomeCreate, Page, page
 from api.service import NotReady, retry_on_lock
+from plein.domain import outcome_date_problem
 from plein.storage.tables import sql_table
 
 router = APIRouter(prefix="/v1", tags=["matching"], dependencies=[Depends(authorize)])
@@ -296,20 +297,8 @@ def list_outcomes(
 
 
 def _check_outcome_date(vacancy: dict[str, Any], stage: str, when: dt.date) -> None:
-    """An outcome happens on a day that has come, while the vacancy exists; a candidate moves
-    forward on it (proposed, shortlisted, invited, hired) only until it closes. A rejection may
-    come after the close. Outcomes teach the ranker: a wrong date teaches it wrong."""
-    def day(v):
-        return None if v is None else v.date() if isinstance(v, dt.datetime) else v
-
-    opened, closed = day(vacancy.get("open_date")), day(vacancy.get("close_date"))
-    problem = None
-    if when > dt.date.today():
-        problem = f"the date {when} has not come yet"
-    elif opened is not None and when < opened:
-        problem = f"vacancy {vacancy['id']} opened on {opened}, after {when}"
-    elif closed is not None and when > closed and stage != "rejected":
-        problem = f"vacancy {vacancy['id']} closed on {closed}: a candidate cannot be {stage} on it on {when}"
+    """The outcome's date, by `plein.domain.outcome_date_problem`, as a 422 on `date`."""
+    problem = outcome_date_problem(vacancy["id"], stage, when, vacancy.get("open_date"), vacancy.get("close_date"))
     if problem:
         raise ProblemError("validation-error", f"The outcome's date is not possible: {problem}.",
                            errors=[{"location": "body", "field": "date", "message": problem, "type": "value_error"}])

@@ -317,6 +317,29 @@ def _coach_changes(conn: Connection, clean: pd.DataFrame, row_numbers: np.ndarra
     return issues
 
 
+def _outcome_dates(conn: Connection, clean: pd.DataFrame, row_numbers: np.ndarray, source: str) -> list[ValidationIssue]:
+    """Errors for outcome rows whose date the vacancy rules out (`plein.domain.outcome_date_problem`:
+    a day to come, before the vacancy opened, a step forward after it closed), the same rule as
+    the API's and the dashboard's."""
+    from plein.domain import outcome_date_problem
+
+    tbl = sql_table("vacancies")
+    ids = sorted(set(clean["vacancy_id"].astype(str)))
+    window: dict[str, tuple] = {}
+    for i in range(0, len(ids), SMALL_LOOKUP):
+        chunk = ids[i: i + SMALL_LOOKUP]
+        window.update((str(v), (o, c)) for v, o, c in conn.execute(
+            sa.select(tbl.c.id, tbl.c.open_date, tbl.c.close_date).where(tbl.c.id.in_(chunk))))
+    issues = []
+    for i, (vid, stage, when) in enumerate(zip(clean["vacancy_id"].astype(str), clean["stage"], clean["date"])):
+        if when is None or when != when or vid not in window:
+            continue  # a missing date or vacancy is reported by the validator and the references
+        problem = outcome_date_problem(vid, str(stage), when, *window[vid])
+        if problem:
+            issues.append(ValidationIssue(source, int(row_numbers[i]), "date", str(when), problem))
+    return issues
+
+
 # ---------------------------------------------------------------------------------------------
 # imports
 
@@ -354,6 +377,8 @@ def import_frame(
             # by an approved proposal, which also writes the assignment history (checked on the
             # rows that are otherwise valid, and reported with every other error)
             errors += _coach_changes(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
+        if entity == "outcomes" and len(clean):
+            errors += _outcome_dates(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
         if errors:
             order = {c: i for i, c in enumerate(t.names)}
             errors.sort(key=lambda e: (e.row is not None, e.row or 0, order.get(e.column or "", len(order))))

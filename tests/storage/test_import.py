@@ -166,3 +166,33 @@ def test_large_inputs_read_whole_key_sets_with_the_same_result(engine, tmp_path,
     with pytest.raises(ImportValidationError) as info:
         import_file(engine, "clients", _write(tmp_path / "bad.csv", "id,skills,coach_id\nk4,,coach-3\nk5,,coach-1\nk6,,coach-4\n"), taxonomy=None)
     assert [(e.row, e.value) for e in info.value.errors] == [(2, "coach-3"), (4, "coach-4")]
+
+
+def test_imported_outcomes_keep_to_the_vacancy_dates(engine, tiny_region, tmp_path, take_snapshot):
+    """The rule of the API and the dashboard (`plein.domain.outcome_date_problem`) holds for
+    bulk imports too: every row named, nothing written (until 2026-12-07 only single outcomes
+    were checked). vac-1 opened 2025-03-01 and is open; vac-2 ran 2025-04-02 to 2025-06-30."""
+    import datetime as dt
+
+    save_region(engine, tiny_region)
+    before = take_snapshot(engine)
+    future = dt.date.today() + dt.timedelta(days=3)
+    path = _write(tmp_path / "outcomes.csv",
+                  "id,client_id,vacancy_id,date,stage,reason\n"
+                  "o1,k-001,vac-1,2025-03-05,invited,\n"                 # fine
+                  "o2,k-001,vac-1,2025-02-01,invited,\n"                 # before vac-1 opened
+                  "o3,k-003,vac-2,2025-07-10,hired,\n"                   # after vac-2 closed
+                  "o4,k-003,vac-2,2025-07-10,rejected,position filled\n"  # a rejection may come after
+                  f"o5,k-001,vac-1,{future},shortlisted,\n")            # a day to come
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "outcomes", path, taxonomy=None)
+    assert [(e.row, e.column) for e in info.value.errors] == [(3, "date"), (4, "date"), (6, "date")]
+    message = str(info.value)
+    assert "vacancy vac-1 opened on 2025-03-01, after 2025-02-01" in message
+    assert "vacancy vac-2 closed on 2025-06-30: a candidate cannot be hired on it on 2025-07-10" in message
+    assert f"the date {future} has not come yet" in message
+    assert take_snapshot(engine) == before
+    # the same file without the three: imported
+    ok = _write(tmp_path / "ok.csv", "id,client_id,vacancy_id,date,stage,reason\n"
+                "o1,k-001,vac-1,2025-03-05,invited,\no4,k-003,vac-2,2025-07-10,rejected,position filled\n")
+    assert import_file(engine, "outcomes", ok, taxonomy=None).inserted == 2
