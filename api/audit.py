@@ -139,10 +139,19 @@ class AuditLog:
         since: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        client_id: str | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """(total, entries newest first) matching the filters."""
+        """(total, entries newest first) matching the filters. `client_id`: every entry that
+        exposed that client, its own reads and changes and the lists it appeared in (their
+        `detail.client_ids`): who saw client X, for an access request under the AVG (GDPR).
+        A list of more than `MAX_IDS_IN_DETAIL` clients names only its first ones."""
         self.flush()
         conds = []
+        if client_id:
+            quoted = '"' + client_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+            conds.append(sa.and_(audit_log.c.resource == "client", sa.or_(
+                audit_log.c.resource_id == client_id,
+                sa.cast(audit_log.c.detail, sa.Text).like(f"%{quoted}%", escape="\\"))))
         if actor:
             conds.append(audit_log.c.actor == actor)
         if resource:

@@ -54,6 +54,25 @@ def test_candidate_list_reads_are_audited_with_client_ids(api):
     assert entry["at"] is not None
 
 
+def test_the_audit_log_answers_who_saw_a_client_lists_included(api):
+    """An access request asks who saw client X: their own reads and every list they were on
+    (until 2026-12-07 `resource_id` found only the single reads: 1 of 85 in the review)."""
+    items = api.get("/v1/vacancies/vac-2/candidates?limit=5", "employer_services").json()["items"]
+    seen = items[0]["client_id"]
+    api.get(f"/v1/clients/{seen}", "case_system")
+    api.get("/v1/clients/c-005", "case_system")
+    page = api.get(f"/v1/audit?client_id={seen}", "admin").json()
+    got = {(r["actor"], (r["detail"] or {}).get("context")) for r in page["items"]}
+    assert ("test-employer_services", "candidate list") in got and any(a == "test-case_system" for a, _ in got)
+    assert all(r["resource_id"] == seen or seen in r["detail"]["client_ids"] for r in page["items"])
+    assert page["total"] == len(page["items"]) >= 2
+    # the single-read filter stays as it was; an id that is a prefix of another finds only itself
+    assert api.get(f"/v1/audit?resource=client&resource_id={seen}", "admin").json()["total"] == 1
+    assert all(r["resource_id"] != seen for r in api.get("/v1/audit?client_id=c-00", "admin").json()["items"])
+    assert api.get("/v1/audit?client_id=c-00", "admin").json()["total"] == 0
+    assert api.get(f"/v1/audit?client_id={seen}", "manager").status_code == 403
+
+
 def test_client_reads_are_audited(api):
     api.get("/v1/clients/c-005", "case_system")
     api.get("/v1/clients?coach_id=coach-a2&limit=3", "manager")
