@@ -304,6 +304,14 @@ def _check_outcome_date(vacancy: dict[str, Any], stage: str, when: dt.date) -> N
                            errors=[{"location": "body", "field": "date", "message": problem, "type": "value_error"}])
 
 
+def _has_history(engine, vacancy_id: str, client_id: str) -> bool:
+    """Whether the client has any outcome on the vacancy already."""
+    tbl = sql_table("outcomes")
+    with engine.connect() as conn:
+        return conn.execute(sa.select(tbl.c.id).where(tbl.c.vacancy_id == vacancy_id, tbl.c.client_id == client_id)
+                            .limit(1)).first() is not None
+
+
 def record_outcome(service, principal, vacancy_id: str, body: OutcomeCreate) -> dict[str, Any]:
     """Validate and store one outcome through `matching.outcomes` (shared with the dashboard).
 
@@ -317,10 +325,19 @@ def record_outcome(service, principal, vacancy_id: str, body: OutcomeCreate) -> 
     vacancy = fetch_one(service.engine, "vacancies", vacancy_id)
     if vacancy is None:
         raise not_found("vacancy", vacancy_id)
-    if fetch_one(service.engine, "clients", body.client_id) is None:
+    client = fetch_one(service.engine, "clients", body.client_id)
+    if client is None:
         raise not_found("client", body.client_id)
     when = body.date or dt.date.today()
     _check_outcome_date(vacancy, body.stage, when)
+    if client.get("status") == "exited" and not _has_history(service.engine, vacancy_id, body.client_id):
+        # a client who left the caseload is on no list: a first outcome for them on this
+        # vacancy is a mistyped id (the review recorded "hired" for an exited client who holds
+        # none of the vacancy's skills); a pair with history may still be closed (a rejection)
+        problem = (f"client {body.client_id} has left the caseload (status exited) and has no history on vacancy "
+                   f"{vacancy_id}: an outcome is recorded for a client on its list")
+        raise ProblemError("validation-error", f"{problem[0].upper()}{problem[1:]}.",
+                           errors=[{"location": "body", "field": "client_id", "message": problem, "type": "value_error"}])
     try:
         rows = outcome_rows(vacancy_id, [body.client_id], body.stage, when,
                             reason=(body.reason or "").strip() or None, recorded_by=principal.name)

@@ -117,6 +117,21 @@ def test_record_outcomes(api):
     assert listed["total"] == 1 and listed["items"][0]["client_id"] == "c-003"
 
 
+def test_an_exited_client_gets_no_first_outcome_but_their_history_may_close(api):
+    # c-003 is shortlisted, then leaves the caseload: the rejection that closes the pair is
+    # recorded; a first outcome for them on another vacancy is refused, naming the client
+    assert api.post("/v1/vacancies/vac-1/outcomes", "employer_services", json={"client_id": "c-003", "stage": "shortlisted"}).status_code == 201
+    assert api.patch("/v1/clients/c-003", "case_system", json={"status": "exited"}).status_code == 200
+    r = api.post("/v1/vacancies/vac-1/outcomes", "employer_services",
+                 json={"client_id": "c-003", "stage": "rejected", "reason": "left the caseload"})
+    assert r.status_code == 201, r.text
+    r = api.post("/v1/vacancies/vac-2/outcomes", "employer_services", json={"client_id": "c-003", "stage": "hired"})
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["field"] == "client_id" and "has left the caseload (status exited)" in err["message"]
+    assert api.get("/v1/vacancies/vac-2/outcomes", "manager").json()["total"] == 0
+
+
 def test_an_outcome_on_a_day_that_cannot_be_is_refused(api):
     import datetime as dt
 
