@@ -205,6 +205,26 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
     return problem_response(request, ProblemError("validation-error", detail, errors=errors))
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the API documents on this path ("GET, HEAD, PATCH"), from its OpenAPI
+    paths (one source whatever the router nesting)."""
+    import re
+
+    try:
+        paths = request.app.openapi().get("paths", {})
+    except Exception:  # no schema: fall back to Starlette's header
+        return ""
+    methods: set[str] = set()
+    for template, ops in paths.items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in ops if m.lower() in ("get", "head", "post", "put", "patch", "delete", "options")}
+    if "GET" in methods:
+        methods.add("HEAD")
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return ", ".join(sorted(methods, key=order.index))
+
+
 async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     status = exc.status_code
     slug = _BY_STATUS.get(status)
@@ -219,7 +239,12 @@ async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONRespons
     elif status == 400 and exc.detail == "There was an error parsing the body":
         detail = "The request body could not be parsed: send UTF-8 JSON (Content-Type: application/json) or form data as documented."
     elif status == 405:
-        allowed = headers.get("allow") or headers.get("Allow") or ""
+        # Starlette names the methods of the first route with this path only (GET, where
+        # PATCH is there too): every route whose path matches counts
+        allowed = _allowed_methods(request) or headers.get("allow") or headers.get("Allow") or ""
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        if allowed:
+            headers["Allow"] = allowed
         detail = f"{request.method} is not allowed on {request.url.path}." + (f" Allowed: {allowed}." if allowed else "")
     else:
         detail = str(exc.detail)

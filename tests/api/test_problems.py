@@ -28,6 +28,10 @@ def test_unknown_endpoint_and_method(shared_api):
     r = shared_api.client.delete("/v1/clients/c-001", headers=shared_api.headers("admin"))
     body = assert_problem(r, 405, "method-not-allowed")
     assert "DELETE" in body["detail"]
+    # every method the path takes (Starlette named only the first route's: "Allowed: GET.")
+    assert r.headers["allow"] == "GET, HEAD, PATCH" and body["detail"].endswith("Allowed: GET, HEAD, PATCH.")
+    r = shared_api.client.put("/v1/clients", headers=shared_api.headers("admin"))
+    assert assert_problem(r, 405, "method-not-allowed") and r.headers["allow"] == "GET, HEAD, POST"
 
 
 def test_missing_resource_names_the_id(shared_api):
