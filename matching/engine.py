@@ -71,9 +71,8 @@ class MatchList:
     results: list[MatchResult]
     scored_by: str  # "rules" or "model:<version>"
     candidates: int  # rows sharing a skill (direct or transferable) with the query
-    eligible: int  # of the examined candidates, those passing every hard filter
-    #: filter -> candidates it excluded (a row can fail several); distance and certificates
-    #: are only evaluated on the examined candidates, the other filters on all
+    eligible: int  # of the candidates, those passing every hard filter
+    #: filter -> candidates it excluded (a candidate failing several is counted under each)
     excluded_by: dict[str, int]
     note: str | None = None
     #: candidates examined (best skill scores first) before the top was provably complete
@@ -276,8 +275,13 @@ class Matcher:
             threshold = -np.partition(-rule, need - 1)[need - 1] if len(rule) >= need else -np.inf
             if best_rest < threshold:
                 break
+        # the counts are over every candidate, not only the examined ones: the late filters are
+        # vectorised and cheap, scoring is what the threshold search saves (the review read
+        # "256 of 2830 pass every requirement" where 559 did: the count followed the list length)
+        f_all = fb if len(sub) == len(ci_a) else evaluate_filters(ix, ci_a, vi_a, self.as_of, only=late)
+        n_eligible = int(f_all.passed.sum())
         excluded_by = {f: int(a.sum()) for f, a in fa.excluded.items() if a.any()}
-        excluded_by.update({f: int(a.sum()) for f, a in fb.excluded.items() if a.any()})
+        excluded_by.update({f: int(a.sum()) for f, a in f_all.excluded.items() if a.any()})
         examined = len(sub)
         pick = sub[ok]
         ci, vi = ci_a[pick], vi_a[pick]
@@ -285,7 +289,7 @@ class Matcher:
         unknown.update({f: a[ok] for f, a in fb.unknown.items()})
         dist_ok = fb.distance_km[ok]
         if len(ci) == 0:
-            return MatchList(query, [], scored_by, n_cand, 0, excluded_by, examined=examined)
+            return MatchList(query, [], scored_by, n_cand, n_eligible, excluded_by, examined=examined)
         keep = np.arange(len(ci))
         if ranker is not None:
             k = max(self.config.shortlist_size, top)
@@ -322,7 +326,7 @@ class Matcher:
                                         "contributions": [[str(n), float(x)] for n, x in (model_contrib[r] if model_contrib else [])]}
             results.append(MatchResult(str(ix.client_ids[c]), str(ix.vacancy_ids[v]), r + 1, float(score_of[int(k)]),
                                        float(rule[k]), reasons, dict(zip(FEATURE_COLUMNS, F[r].tolist()))))
-        return MatchList(query, results, scored_by, n_cand, int(len(ci)), excluded_by, examined=examined)
+        return MatchList(query, results, scored_by, n_cand, n_eligible, excluded_by, examined=examined)
 
     def _reasons(self, c: int, v: int, contrib_row: dict, unknown: list[str], distance_km: float, ranker, feats) -> dict:
         ix = self.index

@@ -70,7 +70,7 @@ class CandidateList(BaseModel):
     scored_by: str = Field(description="'rules', or 'model:<version>' when a learned ranker re-ranks.")
     candidates_considered: int = Field(description="Clients sharing at least one skill with the vacancy.")
     eligible: int = Field(description="Of those, passing every hard filter.")
-    excluded_by: dict[str, int] = Field(description="Filter -> candidates it excluded.")
+    excluded_by: dict[str, int] = Field(description="Filter -> candidates it excluded (a candidate failing several is counted under each).")
     note: str | None = None
     items: list[Annotated[Candidate | CandidateCard, Field(discriminator="view")]]
 

@@ -132,6 +132,11 @@ def test_threshold_search_returns_the_exact_top(helpers, tiny_taxonomy):
         best = all_scores.sort_values(["rule_score", "client_id"], ascending=[False, True]).head(20)
         assert lst.ids() == best["client_id"].tolist()
         np.testing.assert_allclose([r.score for r in lst.results], best["rule_score"].to_numpy())
+        # the counts are over every candidate, whatever the list length (until 2026-12-07 they
+        # counted the examined ones: 256 for a list of 20, 559 for one of 200)
+        whole = m.candidates_for_vacancy(vid, top=n, with_reasons=False)
+        assert whole.examined == whole.candidates and whole.eligible == len(whole.results)
+        assert (lst.eligible, lst.excluded_by) == (whole.eligible, whole.excluded_by)
 
 
 def test_matcher_on_generated_region(small_region):
