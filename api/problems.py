@@ -59,6 +59,13 @@ _TYPES = (
         "Your key's role may not use this endpoint. Ask an administrator for a key with one of the "
         "roles listed in `allowed_roles`.",
     ),
+    ProblemType(
+        "form-expired",
+        403,
+        "Form out of date",
+        "The dashboard form's token does not match your session (an old page, another tab's log-in, or another "
+        "site). Reload the page and send the form again.",
+    ),
     ProblemType("not-found", 404, "Not found", "Check the id or the path. The API lives under /v1; /docs lists every endpoint."),
     ProblemType("method-not-allowed", 405, "Method not allowed", "Use one of the methods in the Allow header."),
     ProblemType("already-exists", 409, "Already exists", "Use PATCH to change the existing record, or pick another id."),

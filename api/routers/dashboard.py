@@ -13,6 +13,7 @@ services and the same audit log as the JSON API.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import math
@@ -79,7 +80,7 @@ PagePrincipal = Annotated[Principal | None, Depends(page_principal)]
 def _check_csrf(request: Request, token: str) -> None:
     key = presented_key(request, cookie=True) or ""
     if not key or not hmac.compare_digest(csrf_token(key), token or ""):
-        raise ProblemError("forbidden", "The form is out of date or came from another site. Reload the page and try again.")
+        raise ProblemError("form-expired", "The form is out of date or came from another site. Reload the page and try again.")
 
 
 def render(request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -344,8 +345,6 @@ def decide(request: Request, proposal_id: IdPath, principal: PagePrincipal,
 def vacancies_page(request: Request, principal: PagePrincipal,
                    q: Annotated[str | None, Query(max_length=100)] = None,
                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
-    import datetime as dt
-
     from plein.storage.tables import sql_table
 
     service = service_of(request)
@@ -409,13 +408,16 @@ def _vacancy_page(request: Request, vacancy_id: str, principal: Principal, error
                                      {"vacancy_id": vacancy_id, "view": "card"})
     return render(request, "vacancy.html", principal, status_code=status_code, vacancy=vacancy, cards=cards, info=info,
                   list_error=list_error, outcomes=[dict(r) for r in outcomes], error=error,
-                  stages=["proposed", "shortlisted", "invited", "hired", "rejected"])
+                  stages=["proposed", "shortlisted", "invited", "hired", "rejected"], today=dt.date.today().isoformat())
 
 
 @router.post("/vacancies/{vacancy_id}/outcomes")
 def record_outcome_form(request: Request, vacancy_id: IdPath, principal: PagePrincipal,
                         client_id: Annotated[str, Form(max_length=100)] = "", stage: Annotated[str, Form(max_length=20)] = "",
-                        reason: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form(max_length=100)] = ""):
+                        reason: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form(max_length=100)] = "",
+                        date: Annotated[str, Form(max_length=10)] = ""):
+    """Record an outcome from a candidate card; `date` is the day it happened (empty: today),
+    checked by the same rule as the API's."""
     from pydantic import ValidationError
 
     from api.routers.matching import record_outcome
@@ -423,7 +425,7 @@ def record_outcome_form(request: Request, vacancy_id: IdPath, principal: PagePri
     _check_csrf(request, csrf)
     service = service_of(request)
     try:
-        body = OutcomeCreate(client_id=client_id, stage=stage, reason=reason.strip() or None)
+        body = OutcomeCreate(client_id=client_id, stage=stage, reason=reason.strip() or None, date=date.strip() or None)
         record_outcome(service, principal, vacancy_id, body)
     except ValidationError as exc:
         msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

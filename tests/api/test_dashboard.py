@@ -73,12 +73,27 @@ def test_vacancy_page_shows_cards_and_records_outcomes(api):
     form.update(stage="rejected")
     r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form)
     assert r.status_code == 422 and "needs a reason" in r.text
+    # an event of some days ago is recorded on its day; a day to come is refused with the API's rule
+    import datetime as dt
+
+    assert 'type="date" name="date"' in page
+    day = dt.date.today() - dt.timedelta(days=3)
+    form.update(stage="shortlisted", client_id="c-004", date=day.isoformat())
+    r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    got = [o for o in api.get("/v1/vacancies/vac-1/outcomes", "admin").json()["items"] if o["client_id"] == "c-004"]
+    assert [o["date"] for o in got] == [day.isoformat()]
+    form.update(date=(dt.date.today() + dt.timedelta(days=2)).isoformat())
+    r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data=form)
+    assert r.status_code == 422 and "has not come yet" in r.text
 
 
 def test_forms_need_the_csrf_token(api):
     h = login(api, "employer_services")
     r = api.client.post("/dashboard/vacancies/vac-1/outcomes", headers=h, data={"client_id": "c-003", "stage": "invited", "csrf": "forged"})
     assert r.status_code == 403
+    # said as what it is, not as a role the user lacks
+    assert "Form out of date" in r.text and "Not allowed for your role" not in r.text
     assert api.get("/v1/vacancies/vac-1/outcomes", "admin").json()["total"] == 0
 
 
