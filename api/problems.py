@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ID_PATTERN
+from plein.domain import PROTECTED_ATTRIBUTES
 
 log = logging.getLogger("plein.api")
 
@@ -193,6 +194,11 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             pos = loc[1] if len(loc) > 1 else "?"
             field = "(body)"
             message = f"the body is not valid JSON at character {pos}: {(e.get('ctx') or {}).get('error', 'decode error')}"
+        elif kind == "extra_forbidden" and loc and loc[-1] in PROTECTED_ATTRIBUTES:
+            # the importer's privacy pointer, not a bare "extra inputs are not permitted"
+            message = (f"{loc[-1]} is a protected attribute and is never stored with clients; no API route takes it: "
+                       "it is imported in the client_protected entity (`plein import client_protected FILE`), "
+                       "which only fairness audits read")
         elif kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == ID_PATTERN:
             message = "an id must not contain spaces, slashes, '?', '#', '%', backslashes or control characters"
         out.append({"location": str(loc[0]) if loc else "body", "field": field, "message": message, "type": kind})

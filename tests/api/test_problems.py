@@ -108,3 +108,11 @@ def test_server_error_is_a_problem_without_internals(api, monkeypatch):
     body = assert_problem(r, 500, "server-error")
     assert "secret internal detail" not in r.text
     assert body["request_id"] in body["detail"]
+
+
+def test_a_protected_attribute_sent_to_the_api_gets_the_privacy_pointer(shared_api):
+    r = shared_api.post("/v1/clients", "case_system", json={"id": "new-2", "skills": [], "gender": "female"})
+    body = assert_problem(r, 422, "validation-error")
+    err = next(e for e in body["errors"] if e["field"] == "gender")
+    assert "protected attribute" in err["message"] and "client_protected" in err["message"]
+    assert shared_api.get("/v1/clients/new-2", "case_system").status_code == 404
