@@ -289,7 +289,8 @@ class Matcher:
         unknown.update({f: a[ok] for f, a in fb.unknown.items()})
         dist_ok = fb.distance_km[ok]
         if len(ci) == 0:
-            return MatchList(query, [], scored_by, n_cand, n_eligible, excluded_by, examined=examined)
+            return MatchList(query, [], scored_by, n_cand, n_eligible, excluded_by, examined=examined,
+                             note=self._empty_note(query, n_cand, excluded_by))
         keep = np.arange(len(ci))
         if ranker is not None:
             k = max(self.config.shortlist_size, top)
@@ -327,6 +328,19 @@ class Matcher:
             results.append(MatchResult(str(ix.client_ids[c]), str(ix.vacancy_ids[v]), r + 1, float(score_of[int(k)]),
                                        float(rule[k]), reasons, dict(zip(FEATURE_COLUMNS, F[r].tolist()))))
         return MatchList(query, results, scored_by, n_cand, n_eligible, excluded_by, examined=examined)
+
+    def _empty_note(self, query: dict, n_cand: int, excluded_by: dict[str, int]) -> str:
+        """Why a list is empty, in words (an empty list with no reason reads as a fault)."""
+        ix = self.index
+        if n_cand == 0 and "vacancy_id" in query:
+            v = ix.vacancy_index(query["vacancy_id"])
+            if ix.E[v].nnz + ix.O[v].nnz == 0:
+                return "the vacancy lists no skills: candidates are found by skill, so add its essential skills"
+            return "no client shares a skill with the vacancy, directly or through related occupations"
+        if n_cand == 0:
+            return "no open vacancy shares a skill with the client, directly or through related occupations"
+        failed = ", ".join(f"{f} ({k})" for f, k in sorted(excluded_by.items(), key=lambda kv: -kv[1]))
+        return f"all {n_cand} candidates with a skill in common fail a requirement: {failed}"
 
     def _reasons(self, c: int, v: int, contrib_row: dict, unknown: list[str], distance_km: float, ranker, feats) -> dict:
         ix = self.index

@@ -123,14 +123,20 @@ def candidate_card(result: dict[str, Any]) -> dict[str, Any]:
     ready = _ready(r)
     words = []
     total = n_matched + n_missing
+
+    def listed(names: list[str], of: int | None = None) -> str:
+        """At most 5 names, and how many more there are (a cut list read as the whole one)."""
+        more = max((of if of is not None else len(names)) - min(len(names), 5), 0)
+        return ", ".join(names[:5]) + (f" and {more} more" if more else "")
+
     if total:
-        words.append(f"holds {n_matched} of the {total} essential skills" + (f": {', '.join(matched[:5])}" if matched else ""))
+        words.append(f"holds {n_matched} of the {total} essential skills" + (f": {listed(matched, n_matched)}" if matched else ""))
     if optional:
-        words.append(f"also holds optional skills: {', '.join(optional[:5])}")
+        words.append(f"also holds optional skills: {listed(optional)}")
     if transferable:
-        words.append(f"related work experience suggests: {', '.join(transferable[:5])}")
+        words.append(f"related work experience suggests: {listed(transferable)}")
     if missing:
-        words.append(f"does not list: {', '.join(missing[:5])}")
+        words.append(f"does not list: {listed(missing, n_missing)}")
     words.append(f"lives {band} from the workplace" if band != "unknown" else "distance to the workplace unknown")
     if ready is True:
         words.append("ready for this kind of work")

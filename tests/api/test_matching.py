@@ -152,3 +152,16 @@ def test_an_outcome_on_a_day_that_cannot_be_is_refused(api):
     r = api.post("/v1/vacancies/vac-old/outcomes", "employer_services",
                  json={"client_id": "c-005", "stage": "hired", "date": (today - dt.timedelta(days=120)).isoformat()})
     assert r.status_code == 201, r.text
+
+
+def test_a_card_says_how_many_skills_it_leaves_unnamed():
+    from api.routers.matching import candidate_card
+
+    names = [f"skill {i}" for i in range(8)]
+    card = candidate_card({"client_id": "c-1", "rank": 1, "score": 0.5, "reasons": {
+        "matched_essential_skills": names[:6], "essential_matched": 6, "missing_essential_skills": names[6:],
+        "essential_missing": 6, "matched_optional_skills": ["a", "b"], "distance_km": 3.0}})
+    reasons = card["reasons"]
+    assert "holds 6 of the 12 essential skills: skill 0, skill 1, skill 2, skill 3, skill 4 and 1 more" in reasons
+    assert "does not list: skill 6, skill 7 and 4 more" in reasons
+    assert "also holds optional skills: a, b" in reasons  # a whole list says no more

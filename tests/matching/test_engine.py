@@ -197,3 +197,19 @@ def test_models_ranker_satisfies_the_reranking_contract(small_region):
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     assert all(r.reasons["model"]["contributions"] for r in lst.results)
     assert {c[0] for r in lst.results for c in r.reasons["model"]["contributions"]} <= set(FEATURE_COLUMNS)
+
+
+def test_an_empty_list_says_why(helpers, tiny_taxonomy):
+    clients = helpers.frame([helpers.client("gone", KITCHEN, status="exited"), helpers.client("driver", ["drive car"]),
+                             helpers.client("cook", KITCHEN)])
+    vacancies = helpers.frame([helpers.vacancy("cook-job", KITCHEN), helpers.vacancy("blank", []),
+                               helpers.vacancy("forklift-job", ["operate forklift"])])
+    m = Matcher(clients, vacancies, taxonomy=tiny_taxonomy, as_of=helpers.AS_OF)
+    blank = m.candidates_for_vacancy("blank")
+    assert blank.results == [] and blank.note.startswith("the vacancy lists no skills")
+    assert m.candidates_for_vacancy("forklift-job").note.startswith("no client shares a skill")
+    gone = m.vacancies_for_client("gone")
+    assert gone.results == [] and gone.note == "all 1 candidates with a skill in common fail a requirement: status (1)"
+    # a list with results carries no such note
+    cook = m.candidates_for_vacancy("cook-job", top=5)
+    assert cook.ids() == ["cook"] and cook.note is None
