@@ -100,7 +100,20 @@ def _body_frame(body: bytes, content_type: str, table_name: str) -> tuple[pd.Dat
                 'A JSON bulk import is an object {"rows": [{...}, ...]} with at least one row, each row an object of column values.',
                 errors=[{"location": "body", "field": "rows", "message": str(exc).splitlines()[0], "type": "value_error"}],
             ) from None
-        return pd.DataFrame(rows), "request.json", []
+        # every row the same keys: pandas reads a key one row lacks as an empty cell, and an
+        # empty cell resets a stored value to its default (in CSV a blank is said on purpose)
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        uneven = [(i, [c for c in columns if c not in row]) for i, row in enumerate(rows, start=1)]
+        uneven = [(i, missing) for i, missing in uneven if missing]
+        if uneven:
+            raise ProblemError(
+                "validation-error",
+                f"Every row of a JSON bulk import must carry the same keys ({len(uneven)} rows lack some): a missing key "
+                "would reset the stored value. Send the key with null for an empty value, or import those rows apart.",
+                errors=[{"location": "body", "field": f"rows[{i}]", "message": f"row {i} lacks {', '.join(missing)}",
+                         "type": "value_error"} for i, missing in uneven[:50]],
+            )
+        return pd.DataFrame(rows, columns=columns), "request.json", []
     if media in CSV_TYPES or media in PARQUET_TYPES:
         suffix = ".csv" if media in CSV_TYPES else ".parquet"
         source = f"upload{suffix}"

@@ -116,11 +116,19 @@ def test_bulk_import_lists_every_error_and_writes_nothing(api):
 
 
 def test_bulk_import_json_rows_updates_given_columns_only(api):
+    team = api.get("/v1/coaches/coach-a1", "manager").json()["team_id"]
+    assert team is not None
+    # rows with different keys are refused: coach-a1's missing team_id would have read as an
+    # empty cell and reset its team (until 2026-12-07 it did)
     r = api.post("/v1/coaches/import", "manager", json={"rows": [{"id": "coach-a1", "capacity_points": 80}, {"id": "coach-new", "team_id": "team-zorg"}]})
+    assert r.status_code == 422, r.text
+    assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [("rows[1]", "row 1 lacks team_id"), ("rows[2]", "row 2 lacks capacity_points")]
+    assert api.get("/v1/coaches/coach-new", "manager").status_code == 404
+    r = api.post("/v1/coaches/import", "manager", json={"rows": [{"id": "coach-a1", "capacity_points": 80}, {"id": "coach-new", "capacity_points": None}]})
     assert r.status_code == 200, r.text
     assert r.json()["inserted"] == 1 and r.json()["updated"] == 1
     coach = api.get("/v1/coaches/coach-a1", "manager").json()
-    assert coach["capacity_points"] == 80 and coach["name"] == "Anna de Vries"
+    assert coach["capacity_points"] == 80 and coach["name"] == "Anna de Vries" and coach["team_id"] == team
 
 
 def test_bulk_import_refuses_other_media(api):
