@@ -8,6 +8,12 @@ a database row per job keeps the deployment to one service plus its database.
 A job moves queued -> running -> done (with `result`) or failed (with `error`, a sentence
 for the person who started it). Progress reported by the work (`plein.progress` callbacks) is
 written at most every `PROGRESS_INTERVAL` seconds.
+
+A job can be cancelled (`JobRunner.cancel`): a queued one at once (it never starts), a running
+one at its next progress report (status ``cancelling`` until then; an optimisation reports
+between its stages, so within seconds), which raises `JobCancelled` through the work; nothing
+is stored. The request is a conditional update of the job's row, so it works whichever
+process of the service runs the job.
 """
 
 from __future__ import annotations
@@ -37,6 +43,16 @@ class JobFailure(Exception):
     """Raised by job work for an expected failure; its message is shown to the user as is."""
 
 
+class JobCancelled(BaseException):
+    """Raised from a cancelled job's progress callback. A BaseException, so that no
+    `except Exception` in the work (fallbacks, retries) swallows it; `finally` blocks run."""
+
+
+#: states a job can still be cancelled in, and those that are final
+ACTIVE = ("queued", "running")
+FINAL = ("done", "failed", "cancelled")
+
+
 class JobRunner:
     def __init__(self, engine: Engine, workers: int = 1) -> None:
         self.engine = engine
@@ -45,6 +61,10 @@ class JobRunner:
         self._pool_lock = threading.Lock()
         self._idle = threading.Condition()
         self._active = 0
+        #: cancel requests this process has seen, per running job (others arrive by the row)
+        self._cancel_events: dict[str, threading.Event] = {}
+        self._cancel_requests: dict[str, str] = {}  # job -> who asked
+        self._cancel_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
     def recover(self) -> int:
@@ -52,7 +72,7 @@ class JobRunner:
         with self.engine.begin() as conn:
             res = conn.execute(
                 jobs.update()
-                .where(jobs.c.status.in_(("queued", "running")))
+                .where(jobs.c.status.in_(("queued", "running", "cancelling")))
                 .values(status="failed", error=INTERRUPTED, updated_at=utcnow())
             )
             return res.rowcount or 0
@@ -110,6 +130,22 @@ class JobRunner:
                 self._active -= 1
                 self._idle.notify_all()
 
+    def cancel(self, job_id: str, by: str) -> dict[str, Any] | None:
+        """Cancel a queued or running job; returns its row (None if there is no such job). A
+        job already finished is returned as it is (the caller says so)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued").values(
+                status="cancelled", message=f"cancelled by {by} before it started", error=None, updated_at=now))
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "running").values(
+                status="cancelling", message=f"cancelling (asked by {by}): stops at its next step", updated_at=now))
+        with self._cancel_lock:
+            event = self._cancel_events.get(job_id)
+            self._cancel_requests[job_id] = by
+        if event is not None:
+            event.set()
+        return self.get(job_id)
+
     def _update(self, job_id: str, **values: Any) -> None:
         from api.service import retry_on_lock
 
@@ -121,22 +157,47 @@ class JobRunner:
 
         retry_on_lock(write)
 
+    def _set_if(self, job_id: str, states: tuple[str, ...], **values: Any) -> bool:
+        """Update the job's row only while its status is one of `states`; whether it was."""
+        from api.service import retry_on_lock
+
+        values["updated_at"] = utcnow()
+
+        def write() -> int:
+            with self.engine.begin() as conn:
+                return conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(states)).values(**values)).rowcount
+
+        return bool(retry_on_lock(write))
+
     def _run(self, job_id: str, work: JobWork) -> None:
+        event = threading.Event()
+        with self._cancel_lock:
+            self._cancel_events[job_id] = event
         try:
-            self._update(job_id, status="running", message="starting")
+            if not self._set_if(job_id, ("queued",), status="running", message="starting"):
+                return  # cancelled while it waited
             last = [0.0]
 
             def progress(done: float, total: float, message: str = "") -> None:
+                if event.is_set():
+                    raise JobCancelled(job_id)
                 now = time.monotonic()
                 if now - last[0] < PROGRESS_INTERVAL and done < total:
                     return
                 last[0] = now
                 fraction = 0.0 if not total else max(0.0, min(1.0, float(done) / float(total)))
-                # never 1.0 before the result is stored
-                self._update(job_id, progress=min(fraction, 0.99), message=str(message)[:500])
+                # never 1.0 before the result is stored; a row no longer running was cancelled
+                # (perhaps by another process of the service)
+                if not self._set_if(job_id, ("running",), progress=min(fraction, 0.99), message=str(message)[:500]):
+                    raise JobCancelled(job_id)
 
             try:
                 result = work(progress)
+            except JobCancelled:
+                log.info("job %s cancelled", job_id)
+                by = self._cancel_requests.pop(job_id, None)
+                self._update(job_id, status="cancelled", message=f"cancelled by {by}" if by else "cancelled", error=None)
+                return
             except JobFailure as exc:
                 # the user's message; the cause's traceback for whoever runs the service (a
                 # numpy "read-only" ValueError once reached users as a bad input, and no log)
@@ -147,10 +208,14 @@ class JobRunner:
                 log.exception("job %s failed", job_id)
                 self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed")
                 return
+            # a cancel that came after the last step finds the result stored: it is done
             self._update(job_id, status="done", progress=1.0, message="done", result=result)
         except Exception:  # the database itself failed; nothing more we can record
             log.exception("job %s could not be recorded", job_id)
         finally:
+            with self._cancel_lock:
+                self._cancel_events.pop(job_id, None)
+                self._cancel_requests.pop(job_id, None)
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()

@@ -202,11 +202,12 @@ class AuditRow(BaseModel):
 
 
 class Job(BaseModel):
-    """A background job. Poll it until `status` is done (then `result.proposal_id`) or failed (`error`)."""
+    """A background job. Poll it until `status` is done (then `result.proposal_id`), failed
+    (`error`) or cancelled (`POST /v1/jobs/{job_id}/cancel`; ``cancelling`` until it stops)."""
 
     id: str
     kind: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "cancelling", "done", "failed", "cancelled"]
     progress: float = Field(ge=0, le=1)
     message: str
     params: dict[str, Any]

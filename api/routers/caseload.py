@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api import caseload_service
 from api.config import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.deps import PrincipalDep, ServiceDep, authorize
-from api.problems import not_found, problem_responses
+from api.problems import ProblemError, not_found, problem_responses
 from api.schemas import Balance, Decision, Job, OptimisationRequest, Page, ProposalOut, ProposalSummary, page
 from plein.storage.operational import proposals
 
@@ -61,7 +61,7 @@ def start_optimisation(body: OptimisationRequest, service: ServiceDep, principal
 )
 def list_jobs(
     service: ServiceDep,
-    status: Literal["queued", "running", "done", "failed"] | None = None,
+    status: Literal["queued", "running", "cancelling", "done", "failed", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict:
@@ -74,6 +74,21 @@ def get_job(job_id: IdPath, service: ServiceDep) -> dict:
     job = service.jobs.get(job_id)
     if job is None:
         raise not_found("job", job_id)
+    return job
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=Job, summary="Cancel a queued or running job",
+             description="A queued job never starts; a running one stops at its next step (status `cancelling` "
+             "until then, then `cancelled`) and stores nothing. A job that has finished answers 409.",
+             responses=problem_responses(401, 403, 404, 409))
+def cancel_job(job_id: IdPath, service: ServiceDep, principal: PrincipalDep) -> dict:
+    job = service.jobs.get(job_id)
+    if job is None:
+        raise not_found("job", job_id)
+    if job["status"] in ("done", "failed", "cancelled"):
+        raise ProblemError("conflict", f"Job {job_id} has already finished ({job['status']}); there is nothing to cancel.")
+    job = service.jobs.cancel(job_id, principal.name)
+    service.audit.record(principal, "cancel", "job", job_id, {"status": job["status"]})
     return job
 
 

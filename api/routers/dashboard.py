@@ -43,6 +43,7 @@ MESSAGES = {
     "rejected": "The proposal is rejected.",
     "outcome": "The outcome is recorded.",
     "started": "The optimisation has started.",
+    "cancel": "Cancelling: the optimisation stops at its next step and stores nothing.",
 }
 
 
@@ -248,6 +249,20 @@ def job_page(request: Request, job_id: IdPath, principal: PagePrincipal):
     if job is None:
         return render(request, "not_found.html", principal, status_code=404, what=f"job {job_id}")
     return render(request, "job.html", principal, job=job)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_job_form(request: Request, job_id: IdPath, principal: PagePrincipal, csrf: Annotated[str, Form(max_length=100)] = ""):
+    """Cancel from the job's page (as `POST /v1/jobs/{job_id}/cancel`)."""
+    _check_csrf(request, csrf)
+    service = service_of(request)
+    job = service.jobs.get(job_id)
+    if job is None:
+        return render(request, "not_found.html", principal, status_code=404, what=f"job {job_id}")
+    if job["status"] in ("queued", "running"):
+        job = service.jobs.cancel(job_id, principal.name)
+        service.audit.record(principal, "cancel", "job", job_id, {"status": job["status"], "via": "dashboard"})
+    return RedirectResponse(f"/dashboard/jobs/{job_id}?done=cancel", status_code=303)
 
 
 @router.get("/proposals/{proposal_id}")

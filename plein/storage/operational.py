@@ -23,7 +23,7 @@ from plein.storage.tables import metadata
 
 PROPOSAL_MODES = ("full", "intake", "what_if")
 PROPOSAL_STATUSES = ("pending", "approved", "rejected")
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = ("queued", "running", "cancelling", "done", "failed", "cancelled")
 API_ROLES = ("case_system", "manager", "employer_services", "data_scientist", "admin")
 
 

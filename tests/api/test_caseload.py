@@ -209,3 +209,74 @@ def test_a_failed_job_tells_the_user_and_logs_the_cause(api, caplog):
     assert job["status"] == "failed" and job["error"] == "The optimisation could not run: assignment destination is read-only"
     logged = [r for r in caplog.records if job_id in r.getMessage()]
     assert logged and logged[0].exc_info is not None, "the cause's traceback is in the log"
+
+
+def test_a_job_can_be_cancelled_queued_or_running(api):
+    """A running job stops at its next progress report and stores nothing; a job queued
+    behind it never starts; a finished job answers 409. The work here stands in for an
+    optimisation: it reports progress until it is stopped (or 30 s pass)."""
+    import time
+
+    started, stores = threading.Event(), []
+
+    def long_work(progress):
+        started.set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            progress(0.1, 1, "searching")
+            time.sleep(0.02)
+        stores.append("long")
+        return {"proposal_id": "never"}
+
+    def next_work(progress):
+        stores.append("next")
+        return {}
+
+    jobs = api.service.jobs
+    running = jobs.submit("optimise", {"mode": "full"}, "test-manager", long_work)
+    queued = jobs.submit("optimise", {"mode": "intake"}, "test-manager", next_work)  # one worker: it waits
+    assert started.wait(10)
+    r = api.post(f"/v1/jobs/{queued}/cancel", "manager")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled" and "before it started" in r.json()["message"]
+    r = api.post(f"/v1/jobs/{running}/cancel", "manager")
+    assert r.status_code == 200 and r.json()["status"] in ("cancelling", "cancelled")
+    t0 = time.monotonic()
+    assert jobs.wait_idle(20)
+    assert time.monotonic() - t0 < 5, "it stopped at its next step, not after its 30 s"
+    done = api.get(f"/v1/jobs/{running}", "manager").json()
+    assert (done["status"], done["message"], done["result"]) == ("cancelled", "cancelled by test-manager", None)
+    assert api.get(f"/v1/jobs/{queued}", "manager").json()["status"] == "cancelled"
+    assert stores == [], "neither stored anything"
+    # finished: nothing to cancel; unknown: 404; and the cancel is audited
+    r = api.post(f"/v1/jobs/{running}/cancel", "manager")
+    assert r.status_code == 409 and "already finished" in r.json()["detail"]
+    assert api.post("/v1/jobs/no-such-job/cancel", "manager").status_code == 404
+    assert api.post(f"/v1/jobs/{running}/cancel", "employer_services").status_code == 403
+    assert [r["resource_id"] for r in api.audit_rows() if r["action"] == "cancel"] == [queued, running]
+    listed = api.get("/v1/jobs?status=cancelled", "manager").json()
+    assert {j["id"] for j in listed["items"]} == {queued, running}
+
+
+def test_a_cancel_from_another_process_reaches_the_running_job(api):
+    """The request is the job's row: a runner that did not start the job (another process of
+    the service) cancels it, and the job sees it at its next progress write."""
+    import time
+
+    from api.jobs import JobRunner
+
+    started = threading.Event()
+
+    def long_work(progress):
+        started.set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            progress(0.1, 1, "searching")
+            time.sleep(0.05)
+        return {}
+
+    job_id = api.service.jobs.submit("optimise", {"mode": "full"}, "test-manager", long_work)
+    assert started.wait(10)
+    other = JobRunner(api.service.engine)
+    assert other.cancel(job_id, "m.elsewhere")["status"] in ("cancelling", "cancelled")
+    assert api.service.jobs.wait_idle(10)
+    assert api.get(f"/v1/jobs/{job_id}", "manager").json()["status"] == "cancelled"

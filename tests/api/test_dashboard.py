@@ -164,3 +164,31 @@ def test_an_unknown_dashboard_page_is_a_page(shared_api):
     # the API keeps its problem JSON
     r = shared_api.client.get("/v1/nothing-here", headers=shared_api.headers("manager"))
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_running_optimisation_is_cancelled_from_its_page(api):
+    import threading
+    import time
+
+    started = threading.Event()
+
+    def long_work(progress):
+        started.set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            progress(0.2, 1, "searching")
+            time.sleep(0.02)
+        return {"proposal_id": "never"}
+
+    job_id = api.service.jobs.submit("optimise", {"mode": "full"}, "test-manager", long_work)
+    assert started.wait(10)
+    h = login(api, "manager")
+    page = api.client.get(f"/dashboard/jobs/{job_id}", headers=h).text
+    assert f'action="/dashboard/jobs/{job_id}/cancel"' in page
+    r = api.client.post(f"/dashboard/jobs/{job_id}/cancel", headers=h, data={"csrf": csrf_token(api.keys["manager"])},
+                        follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("done=cancel")
+    assert api.service.jobs.wait_idle(10)
+    page = api.client.get(f"/dashboard/jobs/{job_id}", headers=h).text
+    assert '<strong class="job-status">cancelled</strong>' in page and "Nothing was stored." in page
+    assert "/cancel" not in page
