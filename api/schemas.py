@@ -28,12 +28,14 @@ ENTITIES: dict[str, tuple[str, str]] = {
     "vacancies": ("vacancies", "vacancy"),
 }
 
-MAX_ID_LENGTH = 100
+#: the one id rule (`plein.schema.ID_PATTERN`): ids travel in URL paths, so no whitespace,
+#: control characters, slashes, '?', '#' or '%'. The row validator applies the same rule to
+#: every import, so a bulk import cannot store an id these routes could not read or change.
+MAX_ID_LENGTH = schema.MAX_ID_LENGTH
+ID_PATTERN = schema.ID_PATTERN
 MAX_TEXT_LENGTH = 2000
 MAX_LIST_ITEMS = 500
 MAX_INT = 2_147_483_647
-#: ids travel in URL paths: no whitespace, control characters, slashes, '?', '#' or '%'
-ID_PATTERN = r"^[^\s/\\?#%\x00-\x1f\x7f]+$"
 
 
 class WorkHistoryItem(BaseModel):

@@ -199,10 +199,31 @@ def haversine_km(lat1, lon1, lat2, lon2):
     return float(d) if np.ndim(d) == 0 else d
 
 
-#: separators a BSN is written with ("123.456.782", "1234 56 782"); not hyphens, which
-#: pseudonyms use ("c-2024-0004" is no BSN)
-BSN_SEPARATORS = re.compile(r"[ .]")
-_DIGIT_RUNS = re.compile(r"\d+")
+#: characters people put between the digit groups of a BSN: spaces (also the non-breaking and
+#: thin spaces a word processor inserts), tabs, dots, hyphens and dashes, underscores. Written
+#: as the characters themselves, and digits as [0-9], so that the same pattern means the same
+#: in Python and in the regular-expression engine of pandas' Arrow strings (RE2)
+_SEPARATOR = "[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000._\u2010-\u2015\u2212-]"
+BSN_SEPARATORS = re.compile(_SEPARATOR)
+#: the groupings a 9-digit BSN is written in ("123.456.782", "1234 56 782", "123-45-6782").
+#: Only digit groups of these lengths are read as one number: hyphenated pseudonyms join
+#: counters with separators too ("c-2024-0004", "K-2024-00012"), and joining any digits there
+#: refused about 1 in 11 of them (whatever digits come out pass the eleven-test that often)
+BSN_GROUPINGS = frozenset({(3, 3, 3), (4, 2, 3), (3, 2, 4)})
+#: the same groupings for an 8-digit BSN (a 9-digit one written without its leading zero),
+#: read only as a whole value ("12.345.672"): inside text, short groups are too common
+_BSN_GROUPINGS_8 = frozenset({(2, 3, 3), (3, 2, 3), (2, 2, 4)})
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+#: digit runs joined by (at most three) separator characters
+_DIGIT_GROUPS = re.compile(r"[0-9]+(?:" + _SEPARATOR + r"{1,3}[0-9]+)*")
+#: cheap first looks for bulk checks (a vectorised `str.contains`): every value `holds_bsn`
+#: (and `is_bsn`) finds matches them, most counters and free text do not
+HOLDS_BSN_HINT = r"[0-9]{9}|[0-9]" + _SEPARATOR + r"{1,3}[0-9]"
+IS_BSN_HINT = r"[0-9]{8}|[0-9]" + _SEPARATOR + r"{1,3}[0-9]"
+_HEX = re.compile(r"[0-9a-fA-F]")
+#: a 9-digit run inside a run of at least this many hexadecimal characters is part of a hash
+#: or UUID written by software (outcome ids "out-3f2a123456782c9d"), not a typed BSN
+_HASH_LENGTH = 12
 
 
 def _eleven_test(run: str) -> bool:
@@ -210,13 +231,59 @@ def _eleven_test(run: str) -> bool:
     return int(s) != 0 and (sum(int(d) * w for d, w in zip(s[:8], range(9, 1, -1))) - int(s[8])) % 11 == 0
 
 
+def _bsn_number(digits: str) -> bool:
+    """A BSN has 8 or 9 significant digits (8-digit ones are written with a leading zero) and
+    passes the eleven-test. A zero-padded counter ("000123456") has fewer: it is no BSN."""
+    return len(digits.lstrip("0")) in (8, 9) and len(digits) <= 9 and _eleven_test(digits)
+
+
+def _in_hash(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies inside a long run of hexadecimal characters that has letters."""
+    left, right = start, end
+    while left > 0 and _HEX.match(text[left - 1]):
+        left -= 1
+    while right < len(text) and _HEX.match(text[right]):
+        right += 1
+    return right - left >= _HASH_LENGTH and (left < start or right > end)
+
+
 def is_bsn(value: str) -> bool:
-    """True when `value` is or holds a Dutch citizen service number (BSN), written with or
-    without dots and spaces: the whole value 8-9 digits passing the eleven-test
-    ("123456782", "123.456.782"), or a run of exactly 9 such digits inside other text
-    ("bsn123456782", "K123456782"). Shorter runs inside text are counters, not BSNs
-    ("K00000012"). Plein refuses these as client ids: clients are pseudonymous."""
-    s = BSN_SEPARATORS.sub("", str(value).strip())
-    if s.isdigit():
-        return len(s) in (8, 9) and _eleven_test(s)
-    return any(len(run) == 9 and _eleven_test(run) for run in _DIGIT_RUNS.findall(s))
+    """True when `value` is or holds a Dutch citizen service number (BSN): 8 or 9 significant
+    digits passing the eleven-test, written as the whole value ("123456782", "12345672"), or in
+    its usual groups with any separator ("123.456.782", "1234 56 782", "123-456-782",
+    "123_456_782", "123\u00a0456\u00a0782"), or inside other text as `holds_bsn` finds it.
+
+    Not a BSN: a counter in a pseudonym, however it is joined ("K00000012", "c-2024-0004",
+    "K-2024-00012", "client-000123456": a zero-padded counter has too few significant digits),
+    digits in other groupings ("12-345-6782"), longer numbers such as phone numbers
+    ("0612345678", "06-12345678"). Plein refuses these as client ids: clients are pseudonymous."""
+    text = str(value).strip()
+    if _DIGIT_GROUPS.fullmatch(text):
+        runs = _DIGIT_RUNS.findall(text)
+        lengths = tuple(len(r) for r in runs)
+        if (len(runs) == 1 and len(runs[0]) in (8, 9)) or lengths in BSN_GROUPINGS or lengths in _BSN_GROUPINGS_8:
+            if _bsn_number("".join(runs)):
+                return True
+    return holds_bsn(text)
+
+
+def holds_bsn(text: str) -> bool:
+    """True when `text` holds a 9-digit BSN passing the eleven-test: a run of exactly 9 digits
+    ("bsn123456782", "K123456782", "klant met BSN 123456782") or 9 digits in a BSN's groups
+    ("bsn-123-45-6782", "tel. 1234.56.782", "123 456 782"). The check for free text, lists and
+    ids other than a client's: shorter numbers there are counters, house numbers, KvK numbers
+    (8 digits) or phone numbers (10 digits), and 9 digits inside a hash or UUID written by
+    software ("out-3f2a123456782c9d") are not typed by a person."""
+    text = str(text)
+    for seq in _DIGIT_GROUPS.finditer(text):
+        runs = list(_DIGIT_RUNS.finditer(seq.group()))
+        offset = seq.start()
+        for run in runs:
+            digits = run.group()
+            if len(digits) == 9 and _bsn_number(digits) and not _in_hash(text, offset + run.start(), offset + run.end()):
+                return True
+        lengths = [len(r.group()) for r in runs]
+        for i in range(len(runs) - 2):
+            if tuple(lengths[i:i + 3]) in BSN_GROUPINGS and _bsn_number("".join(r.group() for r in runs[i:i + 3])):
+                return True
+    return False

@@ -34,6 +34,17 @@ class _Marker:
 REQUIRED = _Marker("REQUIRED")
 IMPORT_DATE = _Marker("IMPORT_DATE")
 
+#: The one id rule, for every write path (API bodies, bulk imports, the CLI): ids travel in URL
+#: paths (``/v1/clients/{id}``), so an id with a space, a slash, '?', '#' or '%' could be
+#: stored but never read or changed again. The API's request models (`api.schemas`) and the
+#: row validator (`plein.storage.validation`) both use these.
+ID_PATTERN = r"^[^\s/\\?#%\x00-\x1f\x7f]+$"
+MAX_ID_LENGTH = 100
+ID_RULE = (
+    f"an id is 1 to {MAX_ID_LENGTH} characters: letters, digits and punctuation such as - _ . : are "
+    "allowed; spaces, slashes, '?', '#', '%', backslashes and control characters are not"
+)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -46,6 +57,12 @@ class Column:
     max: float | None = None
     #: references another table's `id` (by table name)
     ref: str | None = None
+    #: text columns: a regular expression every value must match in full, and why it failed
+    pattern: str | None = None
+    pattern_reason: str | None = None
+    #: number columns: stored rounded to this many decimals (a client's home: postcode-area
+    #: precision, see docs/privacy-and-fairness.md)
+    decimals: int | None = None
 
     @property
     def required(self) -> bool:
@@ -61,6 +78,8 @@ class Table:
     key: tuple[str, ...] = ("id",)
     #: columns accepted on import as another name for a column (alias -> column)
     aliases: dict[str, str] = field(default_factory=dict)
+    #: (first day, last day) column pairs: the last day may not come before the first
+    periods: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -78,6 +97,12 @@ def _enum(e) -> tuple[str, ...]:
 
 
 C = Column
+
+#: a four-digit Dutch postcode area (PC4): 1000-9999
+PC4_PATTERN = r"[1-9][0-9]{3}"
+#: decimals a client's home is kept to: 0.01 degree is about 1.1 km north-south and 0.7 km
+#: east-west here, the size of a postcode area, so a stored point says no more than the PC4
+HOME_DECIMALS = 2
 
 MUNICIPALITIES = Table(
     "municipalities",
@@ -138,9 +163,13 @@ CLIENTS = Table(
         C("id", "str", REQUIRED, "Pseudonymous client id. Values that look like a BSN are refused."),
         C("skills", "list", REQUIRED, "ESCO skills: preferred labels or URIs, separated by ';'. May be empty."),
         C("municipality", "str", None, "Municipality id of residence.", ref="municipalities"),
-        C("lat", "float", None, "Home latitude (may be the postcode-area centroid).", min=-90, max=90),
-        C("lon", "float", None, "Home longitude.", min=-180, max=180),
-        C("postcode_area", "str", None, "Four-digit postcode area (PC4)."),
+        C("lat", "float", None, "Home latitude, stored rounded to 2 decimals (about 1 km: postcode-area precision); give it with lon.",
+          min=-90, max=90, decimals=HOME_DECIMALS),
+        C("lon", "float", None, "Home longitude, stored rounded to 2 decimals; give it with lat.", min=-180, max=180,
+          decimals=HOME_DECIMALS),
+        C("postcode_area", "str", None, "Four-digit postcode area (PC4), 1000-9999, e.g. 7201; no letters or house number.",
+          pattern=PC4_PATTERN, pattern_reason="not a four-digit postcode area (PC4) between 1000 and 9999, e.g. 7201: "
+          "Plein keeps a home at postcode-area precision, so no letters, street or house number"),
         C("benefit_type", "enum", d.BenefitType.NONE.value, "ww, bijstand or none.", _enum(d.BenefitType)),
         C("intake_date", "date", IMPORT_DATE, "Date of intake at the Werkplein."),
         C("age_band", "enum", d.AgeBand.UNKNOWN.value, "18-26, 27-44, 45-54, 55+ or unknown.", _enum(d.AgeBand)),
@@ -202,13 +231,14 @@ VACANCIES = Table(
         C("hours", "int", None, "Hours per week; empty means flexible.", min=0, max=60),
         C("requires_licence", "bool", False, "Requires a car driving licence."),
         C("certificates", "list", [], "Required certificates."),
-        C("min_dutch_level", "enum", None, "Minimum Dutch level (CEFR); empty means none.", _enum(d.DutchLevel)),
+        C("min_dutch_level", "enum", None, "Minimum Dutch level (CEFR); empty means none.", tuple(x.value for x in d.DUTCH_ORDER)),
         C("supported_work", "bool", False, "Suits supported work (loonkostensubsidie, rung 5)."),
         C("positions", "int", 1, "Number of positions.", min=1),
         C("open_date", "date", IMPORT_DATE, "Date the vacancy opened."),
-        C("close_date", "date", None, "Date it closed (or closes); empty means open."),
+        C("close_date", "date", None, "Date it closed (or closes), on or after open_date; empty means open."),
     ),
     aliases={"essential_skills": "skills"},
+    periods=(("open_date", "close_date"),),
 )
 
 LADDER_EVENTS = Table(

@@ -35,6 +35,7 @@ from plein.generator.places import (
 from plein.generator.vocab import TaxonomyArrays, build_arrays
 from plein.progress import ProgressCallback, no_progress
 from plein.region import Region
+from plein.schema import HOME_DECIMALS
 
 DEFAULT_REFERENCE_DATE = dt.date(2026, 10, 1)
 EPOCH = dt.date(1970, 1, 1)
@@ -1150,8 +1151,10 @@ class _Generator:
             "id": client_ids,
             "skills": _split_lists(c.skill_client, tax.skill_labels[c.skill_id], n),
             "municipality": self.muni_ids[c.municipality],
-            "lat": c.lat,
-            "lon": c.lon,
+            # homes leave the generator at postcode-area precision, as storage keeps them
+            # (docs/privacy-and-fairness.md); the history above was simulated on the exact points
+            "lat": np.round(c.lat, HOME_DECIMALS),
+            "lon": np.round(c.lon, HOME_DECIMALS),
             "postcode_area": c.pc4,
             "benefit_type": np.array(BENEFITS, dtype=object)[c.benefit],
             "intake_date": _dates(c.intake),

@@ -12,10 +12,13 @@ cells (which are lists) and over the rows that have an error, so 100k clients va
 seconds.
 
 What is checked: required and unknown columns (with a did-you-mean), protected attributes in the
-wrong entity, types, enum choices, ranges, empty required values, duplicate keys, ids that look
-like a BSN (clients are pseudonymous), and, with a taxonomy, ESCO skills and occupations:
-URIs must resolve, unknown labels are kept and reported as warnings. References to other
-entities need the database and are checked by the importer (`plein.storage.importer`).
+wrong entity, types, enum choices, ranges, patterns (a PC4 postcode area), empty required
+values, duplicate keys, ids the API could not serve (`plein.schema.ID_PATTERN`), BSNs in any
+text, list or id column (clients are pseudonymous), lat without lon, a period ending before it
+starts, and, with a taxonomy, ESCO skills and occupations: URIs must resolve, unknown labels
+are kept and reported as warnings. A client's home lat/lon are rounded to postcode-area
+precision (`Column.decimals`). References to other entities need the database and are checked
+by the importer (`plein.storage.importer`).
 """
 
 from __future__ import annotations
@@ -198,7 +201,13 @@ def _range_reason(col: schema.Column) -> str:
 
 def _parse_str(raw: pd.Series, col: schema.Column, issues: _Issues) -> tuple[pd.Series, np.ndarray]:
     text = _as_text(raw)
-    return text, text.isna().to_numpy()
+    blank = text.isna().to_numpy()
+    if col.pattern:
+        fits = text.str.fullmatch(col.pattern).fillna(False).to_numpy(dtype=bool)
+        wrong = ~blank & ~fits
+        # the row is refused; its text stays for the BSN check, which says more when it is one
+        issues.rows(wrong, col.name, raw, col.pattern_reason or f"does not match {col.pattern}")
+    return text, blank
 
 
 def _parse_enum(raw: pd.Series, col: schema.Column, issues: _Issues) -> tuple[pd.Series, np.ndarray]:
@@ -231,17 +240,22 @@ def _parse_number(raw: pd.Series, col: schema.Column, issues: _Issues) -> tuple[
         fractional = ok & (values != np.floor(np.where(ok, values, 0)))
         issues.rows(fractional, col.name, raw, "not a whole number")
         ok &= ~fractional
-        # whole numbers are stored as 32-bit integers in every database
-        too_big = ok & (np.abs(np.where(ok, values, 0)) > INT32_MAX)
-        issues.rows(too_big, col.name, raw, f"too large: whole numbers are at most {INT32_MAX:,}")
-        ok &= ~too_big
+    # the column's own range first: "must be between 0 and 60" says what to type, the
+    # database's limit below only matters for a column without one
     if col.min is not None or col.max is not None:
         lo = -np.inf if col.min is None else col.min
         hi = np.inf if col.max is None else col.max
         out = ok & ((values < lo) | (values > hi))
         issues.rows(out, col.name, raw, _range_reason(col))
         ok &= ~out
+    if col.kind == "int":
+        # whole numbers are stored as 32-bit integers in every database
+        too_big = ok & (np.abs(np.where(ok, values, 0)) > INT32_MAX)
+        issues.rows(too_big, col.name, raw, f"too large: whole numbers are at most {INT32_MAX:,}")
+        ok &= ~too_big
     values = np.where(ok, values, np.nan)
+    if col.decimals is not None:
+        values = np.round(values, col.decimals)
     return values, blank
 
 
@@ -674,7 +688,10 @@ def _validate_frame(
                 values = values.astype(object).where(~blank, fill)
         columns[col.name] = values
 
+    _check_ids(table, given, columns, issues)
     _check_bsn(table, given, columns, issues)
+    _check_points(table, given, blanks, issues)
+    _check_periods(table, given, columns, blanks, issues)
     _check_duplicates(table, given, columns, issues, rows)
 
     # Only rows without errors go on, typed; with a file-level error (a missing required or an
@@ -704,25 +721,123 @@ def _validate_frame(
     return Validated(clean, ordered, references, rows)
 
 
-def _check_bsn(table: schema.Table, given: dict, columns: dict, issues: _Issues) -> None:
-    """Privacy: a client id (or a reference to one) must not be a BSN."""
-    for col in table.columns:
-        if not ((table.name == "clients" and col.name == "id") or col.ref == "clients"):
-            continue
+_ID = re.compile(schema.ID_PATTERN)
+_BSN_REASON_ID = (
+    "looks like a BSN (citizen service number); Plein stores clients under a pseudonym "
+    "only: use the case system's pseudonymous client id instead"
+)
+
+
+def _id_columns(table: schema.Table) -> list[schema.Column]:
+    """The key column and the columns holding other rows' ids: the values that end up in URLs."""
+    return [c for c in table.columns if c.kind in ("str", "list") and (c.ref or (c.name in table.key and c.kind == "str"))]
+
+
+def _check_ids(table: schema.Table, given: dict, columns: dict, issues: _Issues) -> None:
+    """One id rule for every write path (`plein.schema.ID_PATTERN`, the API's rule): an id the
+    import stores must be one the API can read and change, and it travels in URL paths."""
+    for col in _id_columns(table):
         if col.name not in given:
             continue
-        ids = pd.Series(columns[col.name]).astype("str")
-        digits = ids.str.replace(domain.BSN_SEPARATORS, "", regex=True).str.contains(r"\d{8}").fillna(False).to_numpy(dtype=bool)  # candidates; is_bsn decides
-        if not digits.any():
+        if col.kind == "list":
+            for i, cell in enumerate(columns[col.name].tolist()):
+                wrong = [x for x in cell or () if len(x) > schema.MAX_ID_LENGTH or not _ID.match(x)]
+                if wrong:
+                    issues.one(i, col.name, cell, f"{', '.join(map(repr, wrong))}: not an id ({schema.ID_RULE})")
             continue
-        bsn = np.zeros(len(ids), dtype=bool)
-        for i in np.flatnonzero(digits):
-            bsn[i] = domain.is_bsn(ids.iat[i])
-        issues.rows(
-            bsn, col.name, ids,
-            "looks like a BSN (citizen service number); Plein stores clients under a pseudonym "
-            "only: use the case system's pseudonymous client id instead",
+        ids = pd.Series(columns[col.name]).reset_index(drop=True).astype("str")
+        long = (ids.str.len() > schema.MAX_ID_LENGTH).fillna(False).to_numpy(dtype=bool)
+        # ids of plain ASCII letters, digits and - _ . : pass at once (a vectorised look);
+        # the others are held to the pattern itself, with Python's (Unicode) idea of a space
+        unusual = ids.str.contains(r"[^A-Za-z0-9_.:-]").fillna(False).to_numpy(dtype=bool)
+        bad = long.copy()
+        for i in np.flatnonzero(unusual & ~long):
+            bad[i] = not _ID.match(ids.iat[i])
+        issues.rows(bad, col.name, ids, f"not an id: {schema.ID_RULE}")
+
+
+def _text_elements(col: schema.Column, values, table: schema.Table) -> pd.Series:
+    """The text of a column, one entry per list element (or work-history occupation), indexed
+    by row position: a BSN is looked for in each. Skill and occupation URIs are left out: they
+    are resolved against the taxonomy, not typed."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    s = s.reset_index(drop=True)
+    if col.kind in ("list", "history"):
+        s = s.astype(object).explode()
+        if col.kind == "history":
+            s = s.map(lambda e: e.get("occupation") if isinstance(e, dict) else None)
+    text = s.astype("str")
+    if (table.name, col.name) in SKILL_COLUMNS or (table.name, col.name) in OCCUPATION_COLUMNS:
+        text = text.mask(text.str.match(_URI.pattern, case=False).fillna(False).astype(bool))
+    return text
+
+
+def _check_bsn(table: schema.Table, given: dict, columns: dict, issues: _Issues) -> None:
+    """Privacy: no BSN is stored, wherever it is typed. A client id (or a reference to one) that
+    is or holds a BSN (`plein.domain.is_bsn`, 8 or 9 digits) is refused with a pointer to the
+    pseudonym; any other text, list or id column that holds a 9-digit BSN
+    (`plein.domain.holds_bsn`: an outcome's reason, a title, a certificate, a coach id...) is
+    refused naming its column. Shorter numbers there are counters, KvK or house numbers."""
+    for col in table.columns:
+        if col.kind not in ("str", "list", "history") or col.name not in given:
+            continue
+        client_id = (table.name == "clients" and col.name == "id") or col.ref == "clients"
+        text = _text_elements(col, columns[col.name], table)
+        # a vectorised first look finds the candidates; the domain rule decides
+        hint = domain.IS_BSN_HINT if client_id else domain.HOLDS_BSN_HINT
+        candidates = text[text.str.contains(hint).fillna(False).to_numpy(dtype=bool)]
+        if candidates.empty:
+            continue
+        rule = domain.is_bsn if client_id else domain.holds_bsn
+        hits = [i for i, t in candidates.items() if rule(t)]
+        if not hits:
+            continue
+        values = columns[col.name]
+        values = values.reset_index(drop=True) if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+        bsn = np.zeros(len(values), dtype=bool)
+        bsn[np.unique(np.asarray(hits, dtype=np.int64))] = True
+        reason = _BSN_REASON_ID if client_id else (
+            f"holds what looks like a BSN (citizen service number): Plein stores no BSN, not in {col.name} "
+            "either; leave it out (clients are known by the case system's pseudonym only)"
         )
+        issues.rows(bsn, col.name, values, reason)
+
+
+def _check_points(table: schema.Table, given: dict, blanks: dict, issues: _Issues) -> None:
+    """lat and lon come together: half a point makes every distance to it unknown (a vacancy's
+    candidates all get "distance unknown"). A file or request with only one of the two columns
+    would set or clear half a stored point, so then every row is refused."""
+    if not {"lat", "lon"} <= set(table.names) or not ({"lat", "lon"} & set(given)):
+        return
+    n = len(blanks["lat"])
+    for have, other in (("lat", "lon"), ("lon", "lat")):
+        if have not in given:
+            continue
+        if other not in given:
+            issues.rows(np.ones(n, dtype=bool), other, [None] * n,
+                        f"column missing while {have} is given: a location is set or cleared as a pair, give lat and lon together")
+        else:
+            half = ~blanks[have] & blanks[other]
+            issues.rows(half, other, [None] * n, f"empty while {have} is given: a location needs both lat and lon")
+
+
+def _check_periods(table: schema.Table, given: dict, columns: dict, blanks: dict, issues: _Issues) -> None:
+    """A period's last day does not come before its first (a vacancy closing before it opened).
+    Checked when the input has both columns; an empty first day is its default (the day of
+    the import), which is what is stored then."""
+    for first, last in table.periods:
+        if first not in given or last not in given:
+            continue
+        starts = pd.Series(columns[first], dtype=object).reset_index(drop=True)
+        ends = pd.Series(columns[last], dtype=object).reset_index(drop=True)
+        a = pd.to_datetime(starts, errors="coerce")
+        b = pd.to_datetime(ends, errors="coerce")
+        wrong = (b < a).fillna(False).to_numpy(dtype=bool)
+        reasons = np.empty(len(ends), dtype=object)
+        for i in np.flatnonzero(wrong):
+            shown = f"{first} {starts.iat[i]}" + (" (empty: the day of the import)" if blanks[first][i] else "")
+            reasons[i] = f"before {shown}: {last} is on or after {first}"
+        issues.rows(wrong, last, ends, reasons)
 
 
 def _check_duplicates(table: schema.Table, given: dict, columns: dict, issues: _Issues, rows: np.ndarray) -> None:

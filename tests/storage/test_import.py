@@ -85,12 +85,19 @@ def test_a_database_failure_halfway_rolls_back_every_batch(engine, tiny_region, 
 
 
 def test_reimporting_the_same_file_changes_nothing(engine, tmp_path, take_snapshot):
-    path = _write(tmp_path / "clients.csv", "id,skills,lat,ladder_rung,work_history\nk1,cook,52.1612345678901,3,cook=2.5\nk2,,,,\n")
+    # a client's home is stored rounded (postcode-area precision), a workplace to the full double
+    path = _write(tmp_path / "clients.csv", "id,skills,lat,lon,ladder_rung,work_history\nk1,cook,52.1612345678901,6.2049,3,cook=2.5\nk2,,,,,\n")
+    vacancies = _write(tmp_path / "vacancies.csv", "id,skills,lat,lon\nv1,cook,52.1612345678901,6.4139012345678\n")
     first = import_file(engine, "clients", path, taxonomy=None)
+    import_file(engine, "vacancies", vacancies, taxonomy=None)
     before = take_snapshot(engine)
     again = import_file(engine, "clients", path, taxonomy=None)
+    vacancy_again = import_file(engine, "vacancies", vacancies, taxonomy=None)
     assert (first.inserted, again.inserted, again.updated, again.unchanged) == (2, 0, 0, 2)
+    assert vacancy_again.unchanged == 1
     assert take_snapshot(engine) == before
+    assert read_table(engine, "clients").loc[0, ["lat", "lon"]].tolist() == [52.16, 6.2]
+    assert read_table(engine, "vacancies").loc[0, ["lat", "lon"]].tolist() == [52.1612345678901, 6.4139012345678]
 
 
 def test_upsert_updates_only_the_columns_the_file_has(engine, tmp_path):
