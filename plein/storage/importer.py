@@ -340,6 +340,34 @@ def _outcome_dates(conn: Connection, clean: pd.DataFrame, row_numbers: np.ndarra
     return issues
 
 
+def _stored_periods(conn: Connection, table: schema.Table, clean: pd.DataFrame, given: list[str], row_numbers: np.ndarray,
+                    source: str) -> list[ValidationIssue]:
+    """A period given half (a vacancy's close_date without its open_date, or the reverse) is
+    checked against the stored other half: the validator sees only the input."""
+    issues = []
+    for first, last in table.periods:
+        if (first in given) == (last in given) or not len(clean):
+            continue
+        have, other = (last, first) if last in given else (first, last)
+        tbl = sql_table(table.name)
+        ids = clean["id"].astype(str).tolist()
+        stored: dict[str, Any] = {}
+        for i in range(0, len(ids), SMALL_LOOKUP):
+            chunk = ids[i: i + SMALL_LOOKUP]
+            stored.update((str(a), b) for a, b in conn.execute(sa.select(tbl.c.id, tbl.c[other]).where(tbl.c.id.in_(chunk))))
+        for i, (rid, value) in enumerate(zip(ids, clean[have].tolist())):
+            known = stored.get(rid)
+            if value is None or value != value or known is None:
+                continue
+            start, end = (known, value) if have == last else (value, known)
+            if pd.Timestamp(end) < pd.Timestamp(start):
+                issues.append(ValidationIssue(
+                    source, int(row_numbers[i]), have, str(value),
+                    f"{last} {end} comes before the stored {first} {start}" if have == last
+                    else f"{first} {start} comes after the stored {last} {end}"))
+    return issues
+
+
 # ---------------------------------------------------------------------------------------------
 # imports
 
@@ -377,6 +405,8 @@ def import_frame(
             # by an approved proposal, which also writes the assignment history (checked on the
             # rows that are otherwise valid, and reported with every other error)
             errors += _coach_changes(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
+        if t.periods:
+            errors += _stored_periods(conn, t, clean, given, clean.attrs.get("row_numbers", validated.row_numbers), source)
         if entity == "outcomes" and len(clean):
             errors += _outcome_dates(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
         if errors:

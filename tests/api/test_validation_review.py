@@ -109,3 +109,11 @@ def test_a_clients_home_is_stored_at_postcode_area_precision(api):
 def test_a_number_out_of_range_names_the_range(api):
     body = _problem(api.post("/v1/clients/import", "case_system", json={"rows": [{"id": "K-j-2", "skills": [], "hours_available": 1e12}]}))
     assert [(e["column"], e["reason"]) for e in body["errors"]] == [("hours_available", "must be between 0 and 60")]
+
+
+def test_a_patched_close_date_is_checked_against_the_stored_open_date(api):
+    r = api.patch("/v1/vacancies/vac-1", "employer_services", json={"close_date": "2000-01-01"})
+    assert r.status_code == 422, r.text
+    err = r.json()["errors"][0]
+    assert err["column"] == "close_date" and "comes before the stored open_date" in err["reason"]
+    assert api.get("/v1/vacancies/vac-1", "employer_services").json()["close_date"] is None

@@ -203,3 +203,22 @@ def test_imported_outcomes_keep_to_the_vacancy_dates(engine, tiny_region, tmp_pa
     ok = _write(tmp_path / "ok.csv", "id,client_id,vacancy_id,date,stage,reason\n"
                 "o1,k-001,vac-1,2025-03-05,invited,\no4,k-003,vac-2,2025-07-10,rejected,position filled\n")
     assert import_file(engine, "outcomes", ok, taxonomy=None).inserted == 2
+
+
+def test_a_half_given_period_is_checked_against_the_stored_half(engine, tiny_region, tmp_path, take_snapshot):
+    # vac-2 opened 2025-04-02: a file with only close_date may not close it before that (the
+    # validator sees only the file; the stored open_date is in the database)
+    save_region(engine, tiny_region)
+    before = take_snapshot(engine)
+    skills = {v: ";".join(s) for v, s in zip(tiny_region.vacancies["id"], tiny_region.vacancies["skills"])}
+    path = _write(tmp_path / "v.csv", f"id,skills,close_date\nvac-1,{skills['vac-1']},2025-06-01\nvac-2,{skills['vac-2']},2025-03-01\n")
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "vacancies", path, taxonomy=None)
+    assert [(e.row, e.column) for e in info.value.errors] == [(3, "close_date")]
+    assert "close_date 2025-03-01 comes before the stored open_date 2025-04-02" in str(info.value)
+    assert take_snapshot(engine) == before
+    # and the reverse: an open_date after the stored close_date
+    path = _write(tmp_path / "o.csv", f"id,skills,open_date\nvac-2,{skills['vac-2']},2025-07-01\n")
+    with pytest.raises(ImportValidationError, match="open_date 2025-07-01 comes after the stored close_date 2025-06-30"):
+        import_file(engine, "vacancies", path, taxonomy=None)
+    assert import_file(engine, "vacancies", _write(tmp_path / "ok.csv", f"id,skills,close_date\nvac-2,{skills['vac-2']},2025-05-01\n"), taxonomy=None).updated == 1
