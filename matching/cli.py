@@ -41,9 +41,10 @@ def _load_ranker(use: bool):
         from models.serving import ModelServer
     except ImportError:
         return None
-    ranker = ModelServer().ranker
+    server = ModelServer()
+    ranker = server.ranker
     if ranker is None:
-        typer.echo("no ranker registered: scoring by rules", err=True)
+        typer.echo(f"{server.unavailable_reason('ranker')}: scoring by rules", err=True)
     return ranker
 
 

@@ -96,17 +96,25 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help=SEED_HELP),
         clients: int | None = typer.Option(None, "--clients", help=CLIENTS_HELP),
         register_model: bool = typer.Option(True, "--register/--no-register", help="Register the model in the MLflow registry."),
-        alias: str = typer.Option("challenger", "--alias", help="Alias given to the registered version."),
+        alias: str = typer.Option(
+            "challenger", "--alias",
+            help="Alias given to the registered version; any but 'champion', which only `plein promote` gives.",
+        ),
     ) -> None:
         """Train a model on a time split, log the run to MLflow (metrics, fairness audit, plots,
         model card) and register it as the challenger."""
         from rich.console import Console
 
         from models.fairness import FairnessGate
-        from models.registry import log_training
+        from models.registry import ChampionAliasError, check_alias, log_training
         from models.training import train
         from plein.progress import console_progress
 
+        try:  # before the training: refusing after minutes of work helps nobody
+            check_alias(alias)
+        except ChampionAliasError as exc:
+            raise typer.BadParameter(f"{exc}: `plein train {kind.value}` then `plein promote {kind.value}`",
+                                     param_hint="--alias") from None
         console = Console()
         with console_progress(f"training {kind.value}") as cb:
             region = load_region_for_models(clients, seed)
@@ -185,7 +193,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         try:
             items = coach_worklist(region, coach_id, server.ladder)
         except NoModelError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {exc} ({server.unavailable_reason('ladder')})", err=True)
             raise typer.Exit(code=2) from exc
         except KeyError as exc:
             raise typer.BadParameter(str(exc.args[0]), param_hint="COACH_ID") from exc
@@ -198,7 +206,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         for col in ("#", "client", "rung", "P(rise 12m)", "P(paid 12m)", "reasons"):
             table.add_column(col)
         for n, it in enumerate(items, 1):
-            table.add_row(str(n), it.client_id, "-" if it.rung is None else str(it.rung), f"{it.p_rise:.2f}", f"{it.p_paid:.2f}", "; ".join(it.reasons))
+            table.add_row(str(n), it.client_id, "-" if it.rung is None else str(it.rung), "-" if it.p_rise is None else f"{it.p_rise:.2f}",
+                          "-" if it.p_paid is None else f"{it.p_paid:.2f}", "; ".join(it.reasons))
         Console().print(table)
 
     @app.command("models")
@@ -211,7 +220,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             typer.echo(json.dumps(rows, indent=2))
             return
         for r in rows:
-            typer.echo(f"{r['model']:14} {r['alias']:10} version {r['version'] or '-':>4}  auc {r['auc'] or '-'}")
+            auc = "-" if r["auc"] is None else f"{r['auc']:.4f}"
+            typer.echo(f"{r['model']:14} {r['alias']:10} version {r['version'] or '-':>4}  auc {auc}")
 
     @bench.command("models")
     def bench_models(

@@ -16,7 +16,12 @@ e.g. put at the top of a coach's worklist or on a candidate list):
 The gate (`FairnessGate.check`) fails when the four-fifths ratio of a protected attribute is
 under 0.8, or a group's calibration gap (any audited attribute) exceeds the limit by more than
 two standard errors (so sampling noise in a small group does not block a model, and a real
-miscalibration does).
+miscalibration does). It also fails when it **cannot assess** a gated attribute: fewer than two
+groups of a four-fifths attribute, or no group of a calibration attribute, reach
+``min_group_size``. A gate that passed whatever it could not measure would pass a small
+region's most biased model (seen: migration background ratio 0.43 on 97 against 213 rows,
+reported as NaN and passed); it says instead which attribute, which group sizes and which
+minimum, so the answer is more data, not a silent pass.
 """
 
 from __future__ import annotations
@@ -90,6 +95,8 @@ def audit(y_true, y_prob, groups: pd.DataFrame, threshold: float, min_group_size
         tprs = [r["tpr"] for r in counted if not np.isnan(r["tpr"])]
         result["attributes"][attr] = {
             "groups": rows,
+            #: groups with at least `min_group_size` rows: the ones the ratios and the gate use
+            "counted_groups": [r["group"] for r in counted],
             "four_fifths_ratio": ratio,
             "tpr_ratio": float(min(tprs) / max(tprs)) if len(tprs) >= 2 and max(tprs) > 0 else float("nan"),
             "max_abs_calibration_gap": float(max((abs(r["calibration_gap"]) for r in counted), default=float("nan"))),
@@ -113,24 +120,45 @@ class FairnessGate:
     #: attributes whose calibration is checked per group
     calibration_attributes: tuple[str, ...] = AUDIT_ATTRIBUTES
 
+    def gated(self, attr: str) -> list[str]:
+        """What the gate checks for `attr`: "four-fifths", "calibration", both or neither."""
+        return [name for name, attrs in (("four-fifths", self.four_fifths_attributes), ("calibration", self.calibration_attributes))
+                if attr in attrs]
+
     def check(self, fairness: dict) -> list[str]:
-        """Reasons the audit fails the gate; empty when it passes."""
+        """Reasons the audit fails the gate; empty when it passes. A gated attribute the audit
+        could not assess (too few rows in its groups) is a reason too: see the module doc."""
         reasons: list[str] = []
         n_min = fairness.get("min_group_size", 0)
         for attr, res in fairness["attributes"].items():
             ratio = res["four_fifths_ratio"]
-            if attr in self.four_fifths_attributes and not np.isnan(ratio) and ratio < self.min_four_fifths:
-                counted = [r for r in res["groups"] if r["n"] >= n_min]
-                lo = min(counted, key=lambda r: r["selection_rate"])
-                hi = max(counted, key=lambda r: r["selection_rate"])
-                reasons.append(
-                    f"four-fifths rule fails for {attr}: selection rate of {lo['group']} is {lo['selection_rate']:.3f} "
-                    f"against {hi['selection_rate']:.3f} for {hi['group']} (ratio {ratio:.2f} < {self.min_four_fifths})"
-                )
+            counted = [r for r in res["groups"] if r["n"] >= n_min]
+            if attr in self.four_fifths_attributes:
+                if len(counted) < 2:
+                    reasons.append(
+                        f"four-fifths rule cannot be assessed for {attr}: {_sizes(res['groups'])}; fewer than two groups "
+                        f"reach the minimum of {n_min} rows, so the gate cannot tell whether the model selects them fairly "
+                        f"(evaluate on more data)"
+                    )
+                elif np.isnan(ratio):
+                    reasons.append(
+                        f"four-fifths rule cannot be assessed for {attr}: no one in the groups of at least {n_min} rows "
+                        f"({_sizes(counted)}) is selected at the operating threshold"
+                    )
+                elif ratio < self.min_four_fifths:
+                    lo = min(counted, key=lambda r: r["selection_rate"])
+                    hi = max(counted, key=lambda r: r["selection_rate"])
+                    reasons.append(
+                        f"four-fifths rule fails for {attr}: selection rate of {lo['group']} is {lo['selection_rate']:.3f} "
+                        f"against {hi['selection_rate']:.3f} for {hi['group']} (ratio {ratio:.2f} < {self.min_four_fifths})"
+                    )
             if attr in self.calibration_attributes:
-                for r in res["groups"]:
-                    if r["n"] < n_min:
-                        continue
+                if not counted:
+                    reasons.append(
+                        f"calibration cannot be assessed for {attr}: {_sizes(res['groups'])}; no group reaches the minimum "
+                        f"of {n_min} rows (evaluate on more data)"
+                    )
+                for r in counted:
                     excess = abs(r["calibration_gap"]) - 2 * r["calibration_gap_se"]
                     if excess > self.max_calibration_gap:
                         reasons.append(
@@ -139,6 +167,11 @@ class FairnessGate:
                             f"beyond two standard errors)"
                         )
         return reasons
+
+
+def _sizes(groups: list[dict]) -> str:
+    """``groups none n=213, non_western n=97``: the group sizes a reason is about."""
+    return "groups " + ", ".join(f"{r['group']} n={r['n']}" for r in groups) if groups else "no rows"
 
 
 def audit_table(fairness: dict) -> pd.DataFrame:
@@ -150,37 +183,58 @@ def audit_table(fairness: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_audit(fairness: dict, title: str = ""):
+def plot_audit(fairness: dict, title: str = "", gate: FairnessGate | None = None):
     """One figure: per attribute, selection rate / TPR / FPR bars and predicted vs observed
-    rate per group (calibration). Returns a matplotlib Figure."""
+    rate per group (calibration). Returns a matplotlib Figure.
+
+    Each column says what the gate checks for its attribute (the age band's low four-fifths
+    ratio is reported, not gated: without saying so it reads as a failure), and groups smaller
+    than the audit's minimum are drawn pale and labelled "not counted" (their rates are noise
+    and neither the ratios nor the gate use them)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    gate = gate or FairnessGate()
+    n_min = fairness.get("min_group_size", 0)
     attrs = list(fairness["attributes"])
-    fig, axes = plt.subplots(2, len(attrs), figsize=(4.5 * len(attrs), 7), squeeze=False)
+    fig, axes = plt.subplots(2, len(attrs), figsize=(4.8 * len(attrs), 7.5), squeeze=False)
     for j, attr in enumerate(attrs):
         res = fairness["attributes"][attr]
         groups = res["groups"]
-        names = [g["group"] for g in groups]
+        small = [g["n"] < n_min for g in groups]
+        names = [g["group"] + (f"\n(n={g['n']} < {n_min}:\nnot counted)" if s else f"\n(n={g['n']})") for g, s in zip(groups, small)]
         x = np.arange(len(names))
+        alpha = [0.3 if s else 1.0 for s in small]
+        checks = gate.gated(attr)
+        gated = ("gated: " + " and ".join(checks)) if checks else "reported, not gated"
+        ratio = res["four_fifths_ratio"]
+        ratio_text = "4/5 ratio: cannot be assessed" if np.isnan(ratio) else f"4/5 ratio {ratio:.2f}"
+        if "four-fifths" not in checks and not np.isnan(ratio):
+            ratio_text += " (not gated)"
         ax = axes[0, j]
         for k, (key, label) in enumerate((("selection_rate", "selection rate"), ("tpr", "TPR"), ("fpr", "FPR"))):
-            ax.bar(x + (k - 1) * 0.27, [g[key] for g in groups], width=0.27, label=label)
-        ax.set_xticks(x, names, rotation=30, ha="right")
+            bars = ax.bar(x + (k - 1) * 0.27, [g[key] for g in groups], width=0.27, label=label, color=f"C{k}")
+            for bar, a in zip(bars, alpha):
+                bar.set_alpha(a)
+        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
         ax.set_ylim(0, 1)
-        ax.set_title(f"{attr} (4/5 ratio {res['four_fifths_ratio']:.2f})")
+        ax.set_title(f"{attr} ({gated})\n{ratio_text}", fontsize=10)
         if j == 0:
             ax.legend(fontsize=8)
         ax = axes[1, j]
-        ax.bar(x - 0.2, [g["mean_predicted"] for g in groups], width=0.4, label="mean predicted")
-        ax.bar(x + 0.2, [g["observed_rate"] for g in groups], width=0.4, label="observed")
-        ax.set_xticks(x, names, rotation=30, ha="right")
+        for k, (key, label, dx) in enumerate((("mean_predicted", "mean predicted", -0.2), ("observed_rate", "observed", 0.2))):
+            bars = ax.bar(x + dx, [g[key] for g in groups], width=0.4, label=label, color=f"C{k + 3}")
+            for bar, a in zip(bars, alpha):
+                bar.set_alpha(a)
+        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
         ax.set_ylim(0, 1)
-        ax.set_title(f"calibration by {attr}")
+        ax.set_title(f"calibration by {attr}" + (" (gated)" if "calibration" in checks else " (not gated)"), fontsize=10)
         if j == 0:
             ax.legend(fontsize=8)
     fig.suptitle(title or f"fairness audit at threshold {fairness['threshold']:.3f}")
-    fig.tight_layout()
+    fig.text(0.5, 0.005, f"pale bars: groups under {n_min} rows, reported but not counted by the ratios or the gate",
+             ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
     return fig

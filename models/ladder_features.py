@@ -267,9 +267,10 @@ def region_ladder_features(region, snapshots: pd.DataFrame, progress: ProgressCa
 
 
 def describe_value(feature: str, value) -> str:
-    """A feature value in plain words, e.g. ``rung 4 (unpaid work)``."""
+    """A feature value in plain words, e.g. ``rung 4 (unpaid work)``. No colon inside: a reason
+    appends ``: +12 points`` (``case complexity: 1: +5 points`` read as two scores)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return f"{FEATURE_WORDS.get(feature, feature)}: unknown"
+        return f"{FEATURE_WORDS.get(feature, feature)} unknown"
     if feature == "rung":
         r = int(value)
         return f"rung {r} ({RUNG_LABELS[Rung(r)]})" if 1 <= r <= 6 else f"rung {r}"
@@ -283,13 +284,13 @@ def describe_value(feature: str, value) -> str:
         level = "high" if value > 0.25 else "low" if value < -0.25 else "average"
         return f"{level} demand in the target sectors ({float(value):+.2f})"
     if feature in ("months_on_benefit", "months_since_measurement"):
-        return f"{FEATURE_WORDS[feature]}: {float(value):.0f}"
+        return f"{FEATURE_WORDS[feature]} {float(value):.0f}"
     if feature == "rung_change_12m":
-        return f"rung change over the past 12 months: {int(value):+d}"
+        return f"rung change over the past 12 months {int(value):+d}"
     if feature in ("benefit_type", "age_band"):
         return f"{FEATURE_WORDS[feature]} {value}"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, float):
         value = round(value, 1)
-    return f"{FEATURE_WORDS.get(feature, feature)}: {value}"
+    return f"{FEATURE_WORDS.get(feature, feature)} {value}"

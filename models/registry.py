@@ -10,11 +10,13 @@ plots and a model card (markdown). The model (a pickled scikit-learn estimator o
 `models.ladder` / `models.ranker`) is registered as a new version of ``plein-ladder`` or
 ``plein-ranker`` and given the alias ``challenger``.
 
-`promote` moves the alias ``champion`` to the challenger only if the challenger is not worse
-than the champion on the main metric (AUC of ``rise`` for the ladder model, AUC of ``hired``
-for the ranker) **and** passes the fairness gate (`models.fairness.FairnessGate`). Given the
-current data it re-scores both versions on the same time split, so the comparison is like for
-like; without data it compares the metrics each run logged. It never promotes silently: the
+`promote` is the only way to the alias ``champion`` (`log_training` refuses it, and
+`models.serving` refuses to serve a version the gate failed). It moves the alias to the
+challenger only if the challenger is not worse than the champion on the main metric (AUC of
+``rise`` for the ladder model, AUC of ``hired`` for the ranker) **and** passes the fairness
+gate (`models.fairness.FairnessGate`). Given the current data it re-scores both versions on
+the same time split, so the comparison is like for like; without data it compares the metrics
+each run logged. It never promotes silently: the
 decision and its reasons are returned and recorded as tags on the challenger version.
 """
 
@@ -144,12 +146,14 @@ def plot_calibration(result_curves: dict, title: str):
     return fig
 
 
-def plot_importance(importance, title: str):
+def plot_importance(importance, title: str, target: str):
+    """Global importance for one `target` (named on the axis: a ladder model has two, and the
+    importance of ``rise`` says little about ``paid``)."""
     plt = _figure()
     imp = importance.sort_values()
     fig, ax = plt.subplots(figsize=(6, 0.3 * len(imp) + 1))
     ax.barh(list(imp.index), imp.to_numpy())
-    ax.set_xlabel("mean |change in probability| at the reference value")
+    ax.set_xlabel(f"mean |change in P({target})| when the feature is set to its reference value")
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -200,6 +204,23 @@ def model_card(result: TrainingResult, version: str | None = None) -> str:
             return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
         lines.append(f"| {t} | {f('auc')} | {f('baseline_auc')} | {f('oracle_auc')} | {f('ece')} | {f('oracle_ece')} | {f('brier')} | {f('ndcg_at_10')} |")
+    if kind == "ladder":
+        def g(key):
+            v = m.get(key)
+            return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
+
+        rungs = getattr(result.model, "training_rungs_", None)
+        lines += [
+            "",
+            "P(paid) as served follows the ladder (models.ladder.coherent): at rung 4 reaching paid work and rising are one",
+            "event, so P(paid) = P(rise); at rungs 1-3 P(paid) is at most P(rise). The paid row above measures this served",
+            f"figure; the rule changed {g('adjusted_share_paid')} of the test rows, and the paid model's raw output had AUC",
+            f"{g('raw_auc_paid')} and ECE {g('raw_ece_paid')}.",
+            "",
+            f"Learned from rungs: {', '.join(map(str, rungs)) if rungs else 'unknown'}"
+            + ("" if getattr(result.model, "trained_unmeasured_", False) else " (no unmeasured clients)")
+            + ". Predictions for other rungs are flagged as extrapolations; rung 6 (the top) gets none.",
+        ]
     lines += ["", f"## Groups (fairness audit at the operating threshold {ev.threshold:.3f})", ""]
     table = audit_table(ev.fairness)
     lines.append("| attribute | group | n | selection rate | TPR | FPR | mean predicted | observed | 4/5 ratio |")
@@ -218,7 +239,8 @@ def model_card(result: TrainingResult, version: str | None = None) -> str:
         "  past snapshot sees today's education, Dutch level and skills.",
         "- Reasons are per-feature changes against a reference value, not causal effects: they explain the model, not",
         "  the client.",
-        "- Groups smaller than the audit's minimum size are reported but not gated; their rates are noisy.",
+        "- Groups smaller than the audit's minimum size are reported but not counted; their rates are noisy. A gated",
+        "  attribute the audit cannot assess (fewer than two groups of that size) fails the gate.",
     ]
     if kind == "ladder":
         lines.append("- Rungs are measured at least yearly; a rise between measurements is seen only at the next one.")
@@ -234,6 +256,20 @@ class LoggedRun:
     version: str | None
 
 
+class ChampionAliasError(ValueError):
+    """Someone tried to make a champion without `promote` (and so without its gate)."""
+
+
+def check_alias(alias: str | None) -> None:
+    """Refuse the ``champion`` alias outside `promote`: it would put a model in service that
+    neither the fairness gate nor the comparison with the champion has seen."""
+    if alias is not None and alias.strip().lower() == CHAMPION:
+        raise ChampionAliasError(
+            f"the alias '{CHAMPION}' is given only by `plein promote` (models.registry.promote), after the fairness "
+            f"gate and the comparison with the current champion; register as '{CHALLENGER}' and promote"
+        )
+
+
 def log_training(
     result: TrainingResult,
     register: bool = True,
@@ -241,10 +277,13 @@ def log_training(
     settings: Settings | None = None,
     progress=None,
 ) -> LoggedRun:
-    """Log a training run to MLflow (see module doc); register and alias the model."""
+    """Log a training run to MLflow (see module doc); register and alias the model. Any alias
+    but ``champion``, which only `promote` gives (`ChampionAliasError`, before anything is
+    logged)."""
     import mlflow
     import mlflow.sklearn
 
+    check_alias(alias)
     settings = settings or get_settings()
     client = configure(settings)
     exp_id = experiment_id(client, result.kind, settings)
@@ -274,7 +313,8 @@ def log_training(
         for fig, path in (
             (plot_roc(ev.curves, f"ROC: {name}"), "plots/roc.png"),
             (plot_calibration(ev.curves, f"calibration: {name}"), "plots/calibration.png"),
-            (plot_importance(result.importance, f"importance: {name}"), "plots/importance.png"),
+            (plot_importance(result.importance, f"importance for {result.importance_target}: {name}", result.importance_target),
+             "plots/importance.png"),
             (plot_audit(ev.fairness, f"fairness: {name}"), "plots/fairness.png"),
         ):
             mlflow.log_figure(fig, path)
@@ -438,10 +478,11 @@ def promote(
     if region is not None:
         versions = {"challenger": challenger, **({"champion": champion} if champion else {})}
         scored = _rescore(kind, name, versions, region, taxonomy)
-        basis = "both re-scored on the same time split of the current data"
+        basis = ("both re-scored on the same time split of the current data" if champion
+                 else "no champion yet: the challenger re-scored on a time split of the current data")
     else:
         scored = {"challenger": _logged(client, challenger), **({"champion": _logged(client, champion)} if champion else {})}
-        basis = "metrics logged by each training run"
+        basis = "metrics logged by each training run" if champion else "no champion yet: the metrics its training run logged"
     reasons = decide(kind, scored["challenger"], scored.get("champion"), gate, tolerance)
     decision = PromotionDecision(
         kind, name, not reasons, reasons, str(challenger.version), str(champion.version) if champion else None,
@@ -450,6 +491,9 @@ def promote(
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     client.set_model_version_tag(name, challenger.version, "promotion_decision", ("accepted" if decision.accepted else "refused") + f" at {stamp}")
     client.set_model_version_tag(name, challenger.version, "promotion_reasons", "; ".join(reasons)[:4000] or "passed the gate")
+    # the gate's verdict on the data promotion judged on: what serving checks (models.serving.gate_refusal)
+    client.set_model_version_tag(name, challenger.version, "promotion_fairness_gate",
+                                 "passed" if not gate.check(scored["challenger"][1]) else "failed")
     if decision.accepted:
         if champion is not None:
             client.set_model_version_tag(name, champion.version, "replaced_by", challenger.version)
@@ -472,6 +516,15 @@ def registry_status(settings: Settings | None = None) -> list[dict]:
         for alias in (CHAMPION, CHALLENGER):
             v = alias_version(client, name, alias)
             rows.append({"model": name, "alias": alias, "version": str(v.version) if v else None, "run_id": v.run_id if v else None,
-                         "auc": (v.tags or {}).get("auc") if v else None})
+                         "auc": _number((v.tags or {}).get("auc")) if v else None})
     return rows
+
+
+def _number(tag: str | None) -> float | None:
+    """A numeric tag as a number (MLflow keeps tags as text), None when absent or not a number."""
+    try:
+        value = float(tag) if tag is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and np.isfinite(value) else None
 

@@ -11,6 +11,14 @@ The served objects (`ServedModel`) are the re-ranker contract `matching` relies 
 ``predict_proba(features_df) -> 1-D array``, ``contributions(features_df, top=3) ->
 [[(feature, change), ...], ...]`` and ``version``.
 
+Only a version that passed the fairness gate is served. ``plein promote`` is the one way to
+make a champion, and it runs the gate; but an alias can also be moved by hand (the MLflow UI or
+client), so the server checks again (`gate_refusal`): a version whose promotion, or failing
+that whose training run, says the gate failed, or that was never through the gate, is refused
+with the reason logged and shown in ``status()``, and nothing is served for that model (callers
+answer as when no model is registered). It does not fall back to the previous champion: that
+version no longer holds the alias, and serving it would hide that someone moved it.
+
 Timeouts: against an MLflow server a dead registry must not hang a request, so unless the
 environment says otherwise the server sets ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` to 0 and
 ``MLFLOW_HTTP_REQUEST_TIMEOUT`` to 5 seconds.
@@ -64,8 +72,43 @@ class ServedModel:
             return self.model.contributions(features_df, top=top, target=target or "rise")
         return self.model.contributions(features_df, top=top)
 
+    @property
+    def training_rungs(self) -> list[int] | None:
+        """Ladder model: the rungs it learned from (None for a model saved without them)."""
+        rungs = getattr(self.model, "training_rungs_", None)
+        return None if rungs is None else list(rungs)
+
+    def outside_training(self, rung) -> bool:
+        """Ladder model: whether `rung` (None: not measured) is outside what it learned from."""
+        check = getattr(self.model, "outside_training", None)
+        return bool(check(rung)) if check is not None else False
+
     def describe(self) -> dict:
         return {"name": self.name, "version": self.version, "run_id": self.run_id, "loaded_at": self.loaded_at}
+
+
+def gate_refusal(mv) -> str | None:
+    """Why registry version `mv` must not be served, or None when it passed the fairness gate.
+
+    The promotion's verdict (tag ``promotion_fairness_gate``, written by `models.registry.promote`
+    from the audit on the data it re-scored) counts first; without one, the training run's
+    (tag ``fairness_gate``). A version with neither was never gated."""
+    tags = dict(getattr(mv, "tags", None) or {})
+    version = getattr(mv, "version", "?")
+    at_promotion = tags.get("promotion_fairness_gate")
+    if at_promotion == "passed":
+        return None
+    if at_promotion is not None:
+        return (f"version {version} failed the fairness gate when promoted (tag promotion_fairness_gate={at_promotion}); "
+                "only a version `plein promote` accepts is served")
+    at_training = tags.get("fairness_gate")
+    if at_training == "passed":
+        return None
+    if at_training is not None:
+        return (f"version {version} failed the fairness gate of its training run (tag fairness_gate={at_training}) "
+                "and was never promoted; only a version `plein promote` accepts is served")
+    return (f"version {version} was never through the fairness gate (no fairness_gate tag); "
+            "only a version `plein promote` accepts is served")
 
 
 def _default_resolver(client, name: str, alias: str):
@@ -141,6 +184,15 @@ class ModelServer:
             self._errors[kind] = None if current is None else f"alias {self.alias} no longer set; keeping version {current.version}"
             return
         version = str(mv.version)
+        # checked at every reload, also for the version being served: its tags may have changed
+        refusal = gate_refusal(mv)
+        if refusal is not None:
+            message = f"not serving {name}: {refusal}"
+            if self._errors[kind] != message:  # say it once, not at every reload
+                log.warning("%s", message)
+            self._models[kind] = None
+            self._errors[kind] = message
+            return
         if current is not None and current.version == version:
             self._errors[kind] = None
             return
@@ -155,6 +207,20 @@ class ModelServer:
         self._models[kind] = ServedModel(kind=kind, name=name, version=version, run_id=getattr(mv, "run_id", None), model=model)
         self._errors[kind] = None
         log.info("serving %s version %s", name, version)
+
+    def versions(self) -> dict[str, str | None]:
+        """The version served per model kind (None: nothing served)."""
+        return {kind: (m.version if m else None) for kind, m in self._models.items()}
+
+    def unavailable_reason(self, kind: str) -> str | None:
+        """Why nothing is served for `kind` (None when a version is): the last error, or that no
+        version holds the alias (a challenger may exist; only ``plein promote`` makes a champion)."""
+        if self._models[kind] is not None:
+            return None
+        return self._errors[kind] or (
+            f"no {self.alias} {kind}: no version of {self.KINDS[kind]} holds the alias '{self.alias}' "
+            f"(`plein promote {kind}` gives it to a challenger that passes the gate)"
+        )
 
     def status(self) -> dict:
         return {

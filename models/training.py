@@ -22,9 +22,12 @@ from models.fairness import audit, audit_groups
 from models.ladder_features import region_ladder_features, to_datetime
 from models.metrics import auc, brier, expected_calibration_error, ndcg_at_k, selection_threshold
 from models.split import TimeSplit, time_split
+from plein.domain import Rung
 from plein.progress import ProgressCallback, no_progress
 
 HORIZON_MONTHS = 12
+#: the participatieladder's top rung (paid work without support): nobody there can rise
+TOP_RUNG = int(max(Rung))
 KINDS = ("ladder", "ranker")
 
 
@@ -76,7 +79,15 @@ class Dataset:
 
 def ladder_snapshots(region) -> pd.DataFrame:
     """Snapshots to learn from: the generator's oracle snapshots when present (so the model and
-    the oracle are compared on the same rows), else every ladder measurement date."""
+    the oracle are compared on the same rows), else every ladder measurement date.
+
+    The generator draws outcomes from its oracle only for clients on rungs 1-4 (the snapshots
+    of `truth_ladder`); what happens to a client on rung 5 after that is a random walk the
+    oracle does not describe. So on generated data the model learns from rungs 1-4 only; it
+    records that range (``LadderModel.training_rungs_``) and serving flags a prediction for
+    any other rung as an extrapolation. Real data has no oracle: every measurement date is a
+    snapshot, and every rung the model serves is learned from. Rung 6 is never a training row
+    (see `ladder_dataset`)."""
     if len(region.truth_ladder):
         snaps = region.truth_ladder[["client_id", "as_of"]]
     else:
@@ -96,7 +107,10 @@ def ladder_dataset(region, progress: ProgressCallback | None = None) -> Dataset:
     labels = ladder_outcomes(region.ladder_events, snaps, horizon_months=HORIZON_MONTHS)
     labels = labels.assign(client_id=labels["client_id"].astype(str), as_of=to_datetime(labels["as_of"]).dt.date.to_numpy())
     rows = snaps.merge(labels, on=["client_id", "as_of"], how="inner", validate="one_to_one")
-    rows = rows[rows["rose"].notna() & rows["paid"].notna()].reset_index(drop=True)
+    # rows with a known outcome; not on the top rung, where nobody can rise: the model never
+    # serves a prediction there, and its certain "no rise" labels would only flatter the AUC
+    on_top = rows["rung_at"].fillna(0).astype(int).to_numpy() >= TOP_RUNG
+    rows = rows[rows["rose"].notna().to_numpy() & rows["paid"].notna().to_numpy() & ~on_top].reset_index(drop=True)
     cb(1, 3, "ladder dataset: features")
     X = region_ladder_features(region, rows[["client_id", "as_of"]])
     y = pd.DataFrame({"rise": rows["rose"].astype(int).to_numpy(), "paid": rows["paid"].astype(int).to_numpy()})
@@ -204,6 +218,13 @@ def evaluate(model, ds: Dataset, split: TimeSplit, region, threshold: float, bas
         b = baseline.predict_proba(Xt, target=target) if baseline is not None else None
         q = ds.query[test] if ds.query is not None else None
         tm = _target_metrics(y, p, o, b, q)
+        if ds.kind == "ladder" and target == "paid":
+            # the served P(paid) is made consistent with P(rise) (models.ladder.coherent): the
+            # metrics above measure what is served; these, the paid booster's raw output and the
+            # share of rows the rule changed
+            raw = model.predict_proba(Xt, target=target, raw=True)
+            tm.update(raw_auc=auc(y, raw), raw_ece=expected_calibration_error(y, raw),
+                      adjusted_share=float(np.mean(np.abs(raw - p) > 1e-12)) if len(p) else float("nan"))
         curves[target] = {"y": y, "p": p, "oracle": o, "baseline": b}
         suffix = "" if ds.kind == "ranker" else f"_{target}"
         for k, v in tm.items():
@@ -229,6 +250,11 @@ class TrainingResult:
     @property
     def name(self) -> str:
         return model_name(self.kind)
+
+    @property
+    def importance_target(self) -> str:
+        """The target `importance` explains (rise for the ladder model, hired for the ranker)."""
+        return main_target(self.kind)
 
 
 def default_model(kind: str, seed: int, params: dict | None = None):

@@ -19,12 +19,18 @@ asking for promotion: load data, train on a time split, compare with the baselin
 and the current champion, audit fairness per group, and ask `promote` to decide.
 
 It runs top to bottom on a small generated region (a few thousand clients, about a minute).
-Everything goes to the MLflow store of the configured data folder (`PLEIN_DATA_DIR`, default
-`./data`): open it with `mlflow ui --backend-store-uri sqlite:///data/mlflow.db`.
+A model trained on a generated region must never reach a registry a service reads from, so
+the notebook works in **its own data folder and MLflow store**: a new temporary folder by
+default, or the folder in `PLEIN_NOTEBOOK_DATA_DIR` to keep the runs (it refuses the folder
+of the configured service, `PLEIN_DATA_DIR`, and ignores `MLFLOW_TRACKING_URI`). The first
+cell prints where; open it with `mlflow ui --backend-store-uri sqlite:///<that folder>/mlflow.db`.
 
-Set `PLEIN_NOTEBOOK_CLIENTS` to use more clients; with real data, load the region from the
-database instead (`plein.storage.load_region(engine, include_protected=True)`)."""),
+Set `PLEIN_NOTEBOOK_CLIENTS` to use more clients. To retrain the service's models on real
+data, use `plein train ladder` and `plein promote ladder`, which read the database
+(`plein.storage.load_region(engine, include_protected=True)`)."""),
     ("code", """import os
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 
@@ -32,8 +38,16 @@ from plein.settings import get_settings
 
 N_CLIENTS = int(os.environ.get("PLEIN_NOTEBOOK_CLIENTS", "4000"))
 SEED = 42
+# the notebook's own data folder: never the configured one, whose registry a service may serve from
+service_data = get_settings().data_dir
+DATA_DIR = Path(os.environ.get("PLEIN_NOTEBOOK_DATA_DIR") or tempfile.mkdtemp(prefix="plein-notebook-")).resolve()
+if DATA_DIR == service_data:
+    raise ValueError(f"PLEIN_NOTEBOOK_DATA_DIR is the configured data folder {service_data}: pick another one")
+os.environ["PLEIN_DATA_DIR"] = str(DATA_DIR)
+for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "DATABASE_URL"):
+    os.environ.pop(variable, None)
 settings = get_settings()
-print("data folder:", settings.data_dir)
+print("data folder of this notebook:", settings.data_dir)
 print("MLflow:", settings.mlflow_tracking_uri)"""),
     ("md", """## 1. Load data
 
@@ -70,7 +84,8 @@ its typical value):"""),
     ("md", """## 3. Log the run and compare with the champion
 
 The run is logged with its parameters, seed, data hash, metrics, fairness audit, plots and
-model card, and registered as the `challenger`."""),
+model card, and registered as the `challenger` in the notebook's own store (a new temporary
+store has no champion yet)."""),
     ("code", """from models.registry import log_training, registry_status
 
 logged = log_training(result)
@@ -80,7 +95,14 @@ pd.DataFrame(registry_status())"""),
 
 Per group at the operating threshold: selection rate, true and false positive rates, mean
 predicted against observed rate, and the four-fifths ratio. Gender and migration background
-are read from `client_protected` here only; they are never features."""),
+are read from `client_protected` here only; they are never features.
+
+Groups under 100 test rows are reported but not counted: their rates are noise. When fewer
+than two groups of a protected attribute are that large, the four-fifths ratio cannot be
+computed, and the gate **refuses** rather than pass what it cannot measure. At the default
+size the test split is small, so expect that for migration background (the plot draws the
+groups that do not count pale); with more clients (`PLEIN_NOTEBOOK_CLIENTS=20000`) the
+groups are large enough and the gate finds the bias itself."""),
     ("code", """from models.fairness import FairnessGate, audit_table, plot_audit
 
 table = audit_table(ev.fairness)
@@ -91,27 +113,34 @@ gate_reasons = FairnessGate().check(ev.fairness)
 print("fairness gate:", "passed" if not gate_reasons else gate_reasons)"""),
     ("md", """## 5. Promote (or not)
 
-`promote` re-scores the challenger and the champion on the same time split of the data and
-moves the `champion` alias only if the challenger is not worse on AUC **and** passes the
-fairness gate. When it refuses it says why; there is no override. On the demo region the
-history is biased against clients with a non-western migration background (as real histories
-are), so expect the gate to find it."""),
+`promote` re-scores the challenger and the champion on the same time split of the data (with
+no champion, the challenger alone) and moves the `champion` alias only if the challenger is
+not worse on AUC **and** passes the fairness gate. When it refuses it says why; there is no
+override. The generated history is biased against clients with a non-western migration
+background (as real histories are): on a region this small the gate refuses because it
+cannot measure that group's selection rate on enough rows; on a larger one (the 5,000-client
+demo, or 20,000 here) because the four-fifths rule fails. Either way nothing is promoted."""),
     ("code", """from models.registry import promote
 
 decision = promote("ladder", region=region)
 print(decision.summary())"""),
     ("md", """## 6. What serving sees
 
-The model server loads `models:/plein-ladder@champion`; with no champion it serves nothing
-and the worklist says so instead of guessing."""),
+The model server loads `models:/plein-ladder@champion` (here from the notebook's own store);
+with no champion, or a champion the fairness gate failed, it serves nothing and the worklist
+says so instead of guessing. To show what a coach would see, the cell below then uses the
+freshly trained model, clearly marked as not promoted. Clients on the top rung get no
+probability (they cannot rise), and a prediction for a rung the model never learned from
+says it is an extrapolation."""),
     ("code", """from models.serving import ModelServer
 from models.worklist import coach_worklist
 
 server = ModelServer()
 print(server.status()["models"]["ladder"])
-model = server.ladder if server.ladder is not None else None
+model = server.ladder
 if model is None:
-    print("no champion: using the freshly trained model to show a worklist (not promoted!)")
+    print("not serving:", server.unavailable_reason("ladder"))
+    print("showing the worklist of the freshly trained model instead (NOT promoted, not served)")
     model = result.model
 coach = region.clients["coach_id"].dropna().iloc[0]
 items = coach_worklist(region, coach, model)

@@ -40,12 +40,28 @@ def _checks(service) -> dict[str, dict]:
     checks["matcher"] = {"ok": ok, "detail": detail}
     try:
         server = service.models()
-        versions = server.versions() if callable(getattr(server, "versions", None)) else getattr(server, "versions", {})
-        checks["models"] = {"ok": True, "detail": f"serving {versions}"}
+        checks["models"] = {"ok": True, "detail": _models_detail(server.status())}
     except Exception as exc:
         # models are optional: the service answers with rule-based scores without them
         checks["models"] = {"ok": True, "detail": f"no trained model ({exc}); rule-based scoring is used"}
     return checks
+
+
+#: what the service does without each model
+_WITHOUT = {"ranker": "candidate lists ranked by the rule-based score", "ladder": "no ladder predictions"}
+
+
+def _models_detail(status: dict) -> str:
+    """``serving plein-ranker version 2 and plein-ladder version 3``, or per model what is not
+    served and why, from `ModelServer.status()` (the one account of what is loaded)."""
+    served, missing = [], []
+    for kind, m in status.get("models", {}).items():
+        if m.get("version"):
+            served.append(f"{m.get('name', kind)} version {m['version']}" + (f" ({m['error']})" if m.get("error") else ""))
+        else:
+            why = m.get("error") or f"no version holds the alias '{status.get('alias', 'champion')}'"
+            missing.append(f"no {kind} ({why}): {_WITHOUT.get(kind, 'not used')}")
+    return "; ".join(([f"serving {' and '.join(served)}"] if served else ["serving no model"]) + missing)
 
 
 @router.get(

@@ -40,6 +40,13 @@ def test_train_promote_and_worklist(runner, mlflow_store):
     else:  # refused: it must say why
         assert res.exit_code == 1 and "NOT promoted" in res.output and "\n  - " in res.output
 
+    # `plein models --json` gives the registered version's auc as a number (it was a string)
+    res = runner.invoke(app, ["models", "--json"])
+    assert res.exit_code == 0, res.output
+    registered = [r for r in json.loads(res.output) if r["version"] is not None]
+    assert registered and all(isinstance(r["auc"], float) for r in registered), registered
+    assert "auc 0." in runner.invoke(app, ["models"]).output
+
     res = runner.invoke(app, ["worklist", "coach-001", "--json", "--top", "5", *ARGS])
     if promoted:
         assert res.exit_code == 0, res.output
@@ -60,3 +67,11 @@ def test_promote_without_a_challenger_refuses_and_says_why(runner):
 def test_unknown_coach_is_a_clear_error(runner):
     res = runner.invoke(app, ["worklist", "nobody", *ARGS])
     assert res.exit_code != 0
+
+
+def test_train_refuses_the_champion_alias_and_points_to_promote(runner):
+    res = runner.invoke(app, ["train", "ladder", "--alias", "champion", *ARGS])
+    assert res.exit_code == 2, res.output
+    out = " ".join(res.output.split())
+    assert "plein promote" in out and "champion" in out
+    assert "MLflow run" not in out  # refused before training or logging anything

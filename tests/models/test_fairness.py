@@ -128,3 +128,68 @@ def test_decide_refuses_a_first_champion_no_better_than_chance_or_the_baseline()
     below = decide("ladder", ({"auc": 0.70, "baseline_auc": 0.72}, fair), None, gate)
     assert len(below) == 1 and "not better than the simple baseline" in below[0]
     assert decide("ladder", ({"auc": 0.75, "baseline_auc": 0.72}, fair), None, gate) == []
+
+
+# ------------------------------------------------------------- what the gate cannot measure
+def _small_region_audit():
+    """As in the review (2,500 clients): non_western 97 rows selected at 0.165, none 213 at
+    0.385 (a real ratio of 0.43), western 30; gender large enough to count."""
+    rng = np.random.default_rng(8)
+    sizes = {"non_western": 97, "none": 213, "western": 30}
+    rates = {"non_western": 0.165, "none": 0.385, "western": 0.3}
+    mig, p = [], []
+    for group, n in sizes.items():
+        k = round(rates[group] * n)
+        mig += [group] * n
+        p += [0.9] * k + [0.1] * (n - k)
+    n = len(mig)
+    groups = pd.DataFrame({"gender": rng.choice(["female", "male"], n), "migration_background": mig,
+                           "age_band": rng.choice(["18-26", "27-44"], n)})
+    p = np.array(p)
+    y = (rng.random(n) < p).astype(int)
+    return audit(y, p, groups, threshold=0.5)
+
+
+def test_gate_refuses_a_protected_attribute_it_cannot_assess():
+    a = _small_region_audit()
+    assert np.isnan(a["attributes"]["migration_background"]["four_fifths_ratio"])
+    assert a["attributes"]["migration_background"]["counted_groups"] == ["none"]
+    reasons = FairnessGate().check(a)
+    assert len(reasons) == 1, reasons
+    (reason,) = reasons
+    assert "cannot be assessed for migration_background" in reason
+    assert "non_western n=97" in reason and "none n=213" in reason and "western n=30" in reason
+    assert "minimum of 100 rows" in reason
+    # an attribute that is not four-fifths gated (the age band) may be unmeasurable on that rule
+    assert not any("age_band" in r for r in reasons)
+
+
+def test_gate_refuses_a_calibration_attribute_without_any_group_to_assess():
+    rng = np.random.default_rng(9)
+    n = 1_000
+    groups = _groups(n, rng)
+    groups["age_band"] = rng.choice(["18-26", "27-44", "45-54", "55+", "65+", "75+", "85+", "95+", "unknown", "x", "y", "z"], n)
+    p = rng.random(n)
+    y = (rng.random(n) < p).astype(int)
+    a = audit(y, p, groups, threshold=0.5)
+    reasons = FairnessGate().check(a)
+    assert len(reasons) == 1 and "calibration cannot be assessed for age_band" in reasons[0], reasons
+    assert "minimum of 100 rows" in reasons[0]
+
+
+def test_fairness_plot_says_what_is_gated_and_which_groups_do_not_count():
+    import matplotlib.pyplot as plt
+
+    from models.fairness import plot_audit
+
+    fig = plot_audit(_small_region_audit())
+    try:
+        titles = [ax.get_title() for ax in fig.axes]
+        labels = [t.get_text() for ax in fig.axes for t in ax.get_xticklabels()]
+    finally:
+        plt.close(fig)
+    assert any(t.startswith("migration_background (gated: four-fifths and calibration)") and "cannot be assessed" in t
+               for t in titles), titles
+    assert any(t.startswith("age_band (gated: calibration)") for t in titles), titles
+    assert any("non_western" in lbl and "n=97 < 100" in lbl and "not counted" in lbl for lbl in labels), labels
+    assert any(lbl.startswith("none") and "not counted" not in lbl for lbl in labels)

@@ -160,6 +160,7 @@ def test_server_keeps_the_model_when_loading_a_new_version_fails(store):
     class FakeVersion:
         version = "999"
         run_id = "r"
+        tags = {"fairness_gate": "passed"}
 
     server._resolver = lambda client, name, alias: FakeVersion() if name == LADDER_NAME else None
     status = server.reload()
@@ -184,3 +185,96 @@ def test_configure_leaves_the_environment_as_it_was(tmp_path, monkeypatch):
     assert "MLFLOW_TRACKING_URI" not in os.environ
     monkeypatch.setenv("PLEIN_DATA_DIR", str(tmp_path / "b"))
     assert get_settings().mlflow_tracking_uri.endswith(str(tmp_path / "b" / "mlflow.db"))
+
+
+# ------------------------------------------------------------- only promote makes a champion
+def test_log_training_refuses_the_champion_alias(store, results):
+    from models.registry import ChampionAliasError
+
+    client = configure()
+    before = client.search_model_versions(f"name='{LADDER_NAME}'")
+    with pytest.raises(ChampionAliasError, match="plein promote"):
+        log_training(results[0], alias="champion")
+    with pytest.raises(ChampionAliasError):
+        log_training(results[0], alias=" Champion ")
+    assert len(client.search_model_versions(f"name='{LADDER_NAME}'")) == len(before), "nothing registered"
+
+
+def test_server_refuses_a_champion_that_failed_or_skipped_the_gate(store, results, caplog):
+    """Defence in depth: an alias moved by hand (MLflow UI, client) to a version the gate failed
+    or never saw is not served; the previous champion is not served either."""
+    client = configure()
+    server = ModelServer()
+    good = server.ladder
+    assert good is not None
+    run = log_training(results[0], alias=None)
+    client.set_model_version_tag(LADDER_NAME, run.version, "fairness_gate", "failed")
+    client.set_registered_model_alias(LADDER_NAME, CHAMPION, run.version)  # by hand, not by promote
+    try:
+        with caplog.at_level("WARNING", logger="models.serving"):
+            status = server.reload()
+        assert server.ladder is None
+        error = status["models"]["ladder"]["error"]
+        assert f"version {run.version} failed the fairness gate" in error and "plein promote" in error
+        assert any("failed the fairness gate" in r.getMessage() for r in caplog.records)
+        assert "failed the fairness gate" in server.unavailable_reason("ladder")
+        assert ModelServer().ladder is None  # a fresh server too
+
+        client.delete_model_version_tag(LADDER_NAME, run.version, "fairness_gate")
+        assert "never through the fairness gate" in ModelServer().status()["models"]["ladder"]["error"]
+    finally:
+        client.set_registered_model_alias(LADDER_NAME, CHAMPION, good.version)
+    assert ModelServer().ladder.version == good.version
+
+
+def test_promotion_records_its_gate_verdict_for_serving(store):
+    tags = configure().get_model_version(LADDER_NAME, store["run"].version).tags
+    assert tags["promotion_fairness_gate"] == "passed"
+
+
+def test_promote_without_a_champion_says_what_it_compared(store):
+    basis = store["first_decision"].basis
+    assert "no champion yet" in basis and "both" not in basis
+
+
+def test_registry_status_gives_auc_as_a_number(store):
+    from models.registry import registry_status
+
+    rows = registry_status()
+    champion = next(r for r in rows if r["model"] == LADDER_NAME and r["alias"] == CHAMPION)
+    assert isinstance(champion["auc"], float) and 0.5 < champion["auc"] <= 1
+
+
+def test_importance_plot_names_its_target(results):
+    import matplotlib.pyplot as plt
+
+    from models.registry import plot_importance
+
+    fig = plot_importance(results[0].importance, "importance", results[0].importance_target)
+    try:
+        assert "P(rise)" in fig.axes[0].get_xlabel()
+    finally:
+        plt.close(fig)
+
+
+def test_model_card_reports_the_paid_rule_and_the_rungs(results):
+    from models.registry import model_card
+
+    card = model_card(results[0])
+    assert "P(paid) = P(rise)" in card and "raw output" in card
+    assert "Learned from rungs: 1, 2, 3, 4, 5" in card
+
+
+def test_server_stops_serving_a_version_whose_gate_tag_turns_failed(store):
+    client = configure()
+    server = ModelServer()
+    served = server.ladder
+    assert served is not None
+    tags = client.get_model_version(LADDER_NAME, served.version).tags
+    client.set_model_version_tag(LADDER_NAME, served.version, "promotion_fairness_gate", "failed")
+    try:
+        server.reload()
+        assert server.ladder is None and "failed the fairness gate when promoted" in server.unavailable_reason("ladder")
+    finally:
+        client.set_model_version_tag(LADDER_NAME, served.version, "promotion_fairness_gate", tags["promotion_fairness_gate"])
+    assert server.reload()["models"]["ladder"]["version"] == served.version

@@ -99,10 +99,12 @@ def test_worklist_orders_the_coachs_active_clients_with_reasons(toy_region, ladd
     items = coach_worklist(region, "coach-2", ladder_result.model)
     expected = set(clients.loc[(clients["coach_id"] == "coach-2") & (clients["status"] == "active"), "id"])
     assert {i.client_id for i in items} == expected
-    probs = [i.p_rise for i in items]
+    predicted = [i for i in items if i.p_rise is not None]
+    probs = [i.p_rise for i in predicted]
     assert probs == sorted(probs, reverse=True)
-    assert all(i.reasons and all(isinstance(r, str) and "points" in r or "typical" in r for r in i.reasons) for i in items)
-    assert all(0 <= i.p_paid <= 1 for i in items)
+    assert items[: len(predicted)] == predicted, "clients without a prediction (top rung) come last"
+    assert all(i.reasons and all(isinstance(r, str) and "points" in r or "typical" in r for r in i.reasons) for i in predicted)
+    assert all(0 <= i.p_paid <= 1 for i in predicted)
 
 
 def test_worklist_errors(toy_region, ladder_result):
@@ -116,3 +118,93 @@ def test_importance_ranks_the_toy_drivers(ladder_result):
     top = list(ladder_result.importance.index[:5])
     assert {"education_rank", "dutch_rank", "complexity"} <= set(top)
     assert isinstance(ladder_result.importance, pd.Series)
+
+
+# ------------------------------------------------------------------- the rungs and the two targets
+def test_paid_never_exceeds_rise_where_paid_work_is_a_rise(ladder_result):
+    """Reaching rung 5-6 from rungs 1-4 is a rise: served P(paid) <= P(rise) there, equal at
+    rung 4 (the same event). The raw boosters broke this on a quarter of the toy rows."""
+    model = ladder_result.model
+    X = ladder_result.dataset.X
+    frame = model.predict_frame(X)
+    rung = X["rung"].to_numpy(dtype=float)
+    low = rung <= 4
+    assert (frame["p_paid"].to_numpy()[low] <= frame["p_rise"].to_numpy()[low] + 1e-12).all()
+    assert np.allclose(frame["p_paid"].to_numpy()[rung == 4], frame["p_rise"].to_numpy()[rung == 4])
+    assert np.array_equal(model.predict_proba(X, target="paid"), frame["p_paid"].to_numpy())
+    raw = model.predict_proba(X, target="paid", raw=True)
+    assert ((raw > frame["p_rise"].to_numpy()) & low).any(), "the toy model must show the problem the rule solves"
+    # P(rise) is what the gate audits: the rule never changes it
+    assert np.array_equal(model.predict_proba(X, target="rise"), frame["p_rise"].to_numpy())
+    # above rung 4 "paid" means staying in paid work: left as the paid model says
+    high = rung == 5
+    assert np.array_equal(frame["p_paid"].to_numpy()[high], raw[high])
+
+
+def test_coherent_rule_by_hand():
+    from models.ladder import coherent
+
+    rise, paid = coherent([0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.7, 0.3, 0.7, 0.3, 0.9, 0.9], [2, 2, 4, 4, 5, np.nan])
+    assert rise.tolist() == [0.5] * 6
+    assert paid.tolist() == [0.5, 0.3, 0.5, 0.5, 0.9, 0.9]
+
+
+def test_evaluation_reports_the_served_and_the_raw_paid_figures(ladder_result):
+    m = ladder_result.evaluation.metrics
+    for key in ("raw_auc_paid", "raw_ece_paid", "adjusted_share_paid"):
+        assert key in m and np.isfinite(m[key]), key
+    assert 0 < m["adjusted_share_paid"] <= 1
+    # the plain paid metrics are those of the served (adjusted) probabilities
+    ds, split = ladder_result.dataset, ladder_result.evaluation.split
+    from models.metrics import expected_calibration_error
+
+    served = ladder_result.model.predict_proba(ds.X[split.test].reset_index(drop=True), target="paid")
+    assert m["ece_paid"] == pytest.approx(expected_calibration_error(ds.y["paid"].to_numpy()[split.test], served))
+
+
+def test_training_leaves_out_the_top_rung_and_records_its_rungs(ladder_result, toy_region):
+    from models.ladder_features import region_ladder_features
+    from models.training import ladder_snapshots
+
+    assert (ladder_result.dataset.X["rung"] < 6).all()
+    snaps = ladder_snapshots(toy_region)
+    on_top = region_ladder_features(toy_region, snaps)["rung"] == 6
+    assert on_top.any(), "the toy region has snapshots on rung 6: they must be left out"
+    assert ladder_result.model.training_rungs_ == [1, 2, 3, 4, 5]
+    assert ladder_result.model.outside_training(6) and ladder_result.model.outside_training(None)
+    assert not ladder_result.model.outside_training(3)
+
+
+@pytest.fixture(scope="module")
+def low_rung_model(ladder_result):
+    """A model that learned from rungs 1-4 only, as on the generated demo region."""
+    ds = ladder_result.dataset
+    keep = (ds.X["rung"] <= 4).to_numpy()
+    return LadderModel(random_state=3).fit(ds.X[keep].reset_index(drop=True), ds.y[keep].reset_index(drop=True))
+
+
+def test_worklist_gives_no_probability_on_the_top_rung_and_flags_unseen_rungs(toy_region, low_rung_model):
+    items = coach_worklist(toy_region, "coach-1", low_rung_model)
+    rungs = {i.rung for i in items}
+    assert {6, 5} <= rungs and rungs & {1, 2, 3, 4}, rungs
+    top = [i for i in items if i.rung == 6]
+    assert all(i.p_rise is None and i.p_paid is None for i in top)
+    assert all("top rung" in i.reasons[0] and i.note == i.reasons[0] for i in top)
+    assert items[-len(top):] == top
+    for i in items:
+        if i.rung == 5:
+            assert i.p_rise is not None and i.reasons[0].startswith("extrapolation:") and "rungs 1-4" in i.reasons[0]
+            assert "rung 5" in i.note
+        elif i.rung in (1, 2, 3, 4):
+            assert i.note is None and not any(r.startswith("extrapolation") for r in i.reasons)
+            assert i.p_paid <= i.p_rise + 1e-12
+
+
+def test_reasons_read_as_one_score_each():
+    from models.worklist import reason_text
+
+    assert reason_text("complexity", 1.0, 0.05) == "case complexity 1: +5 points"
+    assert reason_text("months_on_benefit", 23.4, -0.21) == "months since intake 23: -21 points"
+    assert reason_text("rung", 4.0, 0.12) == "rung 4 (unpaid work): +12 points"
+    for feature, value in (("complexity", 2.0), ("hours_available", 32.0), ("rung_change_12m", -1.0), ("education_rank", np.nan)):
+        assert reason_text(feature, value, 0.01).count(":") == 1, reason_text(feature, value, 0.01)
