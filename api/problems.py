@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ID_PATTERN
 from plein.domain import PROTECTED_ATTRIBUTES
+from plein.schema import ID_RULE
 
 log = logging.getLogger("plein.api")
 
@@ -200,7 +201,7 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
                        "it is imported in the client_protected entity (`plein import client_protected FILE`), "
                        "which only fairness audits read")
         elif kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == ID_PATTERN:
-            message = "an id must not contain spaces, slashes, '?', '#', '%', backslashes or control characters"
+            message = ID_RULE  # the words of the importer's id errors
         out.append({"location": str(loc[0]) if loc else "body", "field": field, "message": message, "type": kind})
     return out
 
