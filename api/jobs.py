@@ -121,8 +121,8 @@ class JobRunner:
 
     def _on_cancel(self, job_id: str) -> None:
         """A queued job cancelled by `shutdown`: record it and release waiters."""
-        try:
-            self._update(job_id, status="failed", error=INTERRUPTED, message="cancelled")
+        try:  # a job someone cancelled before keeps that status
+            self._set_if(job_id, ("queued",), status="failed", error=INTERRUPTED, message="cancelled")
         except Exception:
             log.exception("could not record the cancellation of job %s", job_id)
         finally:
@@ -133,12 +133,8 @@ class JobRunner:
     def cancel(self, job_id: str, by: str) -> dict[str, Any] | None:
         """Cancel a queued or running job; returns its row (None if there is no such job). A
         job already finished is returned as it is (the caller says so)."""
-        now = utcnow()
-        with self.engine.begin() as conn:
-            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued").values(
-                status="cancelled", message=f"cancelled by {by} before it started", error=None, updated_at=now))
-            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "running").values(
-                status="cancelling", message=f"cancelling (asked by {by}): stops at its next step", updated_at=now))
+        self._set_if(job_id, ("queued",), status="cancelled", message=f"cancelled by {by} before it started", error=None)
+        self._set_if(job_id, ("running",), status="cancelling", message=f"cancelling (asked by {by}): stops at its next step")
         with self._cancel_lock:
             event = self._cancel_events.get(job_id)
             self._cancel_requests[job_id] = by
