@@ -281,8 +281,9 @@ def describe_value(feature: str, value) -> str:
     if feature in ("driving_licence", "newcomer", "special_group"):
         return ("" if value else "no ") + FEATURE_WORDS[feature]
     if feature == "sector_demand":
-        level = "high" if value > 0.25 else "low" if value < -0.25 else "average"
-        return f"{level} demand in the target sectors ({float(value):+.2f})"
+        # no "high"/"low"/"average" word: a contribution is against the typical (training
+        # median) value, not against 0, so "average demand: -6 points" read as a contradiction
+        return f"demand in the target sectors {float(value):+.2f}"
     if feature in ("months_on_benefit", "months_since_measurement"):
         return f"{FEATURE_WORDS[feature]} {float(value):.0f}"
     if feature == "rung_change_12m":

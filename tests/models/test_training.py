@@ -206,5 +206,7 @@ def test_reasons_read_as_one_score_each():
     assert reason_text("complexity", 1.0, 0.05) == "case complexity 1: +5 points"
     assert reason_text("months_on_benefit", 23.4, -0.21) == "months since intake 23: -21 points"
     assert reason_text("rung", 4.0, 0.12) == "rung 4 (unpaid work): +12 points"
+    # no level word that a contribution against the median could contradict
+    assert reason_text("sector_demand", 0.0, -0.06) == "demand in the target sectors +0.00: -6 points"
     for feature, value in (("complexity", 2.0), ("hours_available", 32.0), ("rung_change_12m", -1.0), ("education_rank", np.nan)):
         assert reason_text(feature, value, 0.01).count(":") == 1, reason_text(feature, value, 0.01)
