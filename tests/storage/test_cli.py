@@ -28,7 +28,7 @@ def test_db_upgrade_then_import_and_export(data_dir, tmp_path):
     app = _app()
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "at revision 0001_initial" in result.output
+    assert "at revision 0002_homes_to_postcode_area" in result.output
     clients = tmp_path / "clients.csv"
     clients.write_text("id,skills,hours_available\nk1,first aid,24\n", encoding="utf-8")
     result = runner.invoke(app, ["import", "clients", str(clients)])

@@ -43,7 +43,7 @@ def test_unsupported_database_is_refused_with_the_supported_ones_named():
 
 
 def test_migrated_schema_matches_the_metadata(engine):
-    assert current_revision(engine) == head_revision() == "0001_initial"
+    assert current_revision(engine) == head_revision() == "0002_homes_to_postcode_area"
     assert schema_diff(engine) == []
     upgrade(engine)  # at head: a no-op
     assert current_revision(engine) == head_revision()
@@ -143,3 +143,21 @@ def test_sqlite_write_transaction_takes_the_write_lock_at_begin(tmp_path):
         assert conn.exec_driver_sql("SELECT id FROM municipalities").scalars().all() == ["GM0262"]
     impatient.dispose()
     engine.dispose()
+
+
+def test_a_database_of_exact_homes_is_rounded_to_the_postcode_area_by_the_upgrade(engine):
+    """Before 2026-12-07 client homes were stored as given; revision 0002 rounds the ones a
+    database already holds to 2 decimals (new writes are rounded by the validator)."""
+    import pandas as pd
+
+    from plein.storage import import_frame, read_table
+
+    import_frame(engine, "clients", pd.DataFrame({"id": ["k-exact", "k-none"], "skills": [[], []]}), taxonomy=None)
+    downgrade(engine, "0001_initial")
+    with engine.begin() as conn:  # what an old database holds: the exact point
+        conn.execute(sa.text("UPDATE clients SET lat = 52.14132, lon = 6.21626 WHERE id = 'k-exact'"))
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    got = read_table(engine, "clients").set_index("id")
+    assert (got.loc["k-exact", "lat"], got.loc["k-exact", "lon"]) == (52.14, 6.22)
+    assert got.loc["k-none", ["lat", "lon"]].isna().all()
