@@ -140,6 +140,18 @@ def _ids(conn: Connection, table_name: str, wanted: set | None = None) -> set:
     return set(conn.execute(query).scalars())
 
 
+def _stored_values(conn: Connection, table_name: str, ids: list[str], *columns: str) -> dict[str, Any]:
+    """{id: value of `columns` (a tuple when several)} for the stored rows among `ids`, read in
+    chunks of `SMALL_LOOKUP` (an IN list that stays a reasonable statement)."""
+    tbl = sql_table(table_name)
+    stored: dict[str, Any] = {}
+    for i in range(0, len(ids), SMALL_LOOKUP):
+        chunk = ids[i: i + SMALL_LOOKUP]
+        for row in conn.execute(sa.select(tbl.c.id, *(tbl.c[c] for c in columns)).where(tbl.c.id.in_(chunk))):
+            stored[str(row[0])] = row[1] if len(columns) == 1 else tuple(row[1:])
+    return stored
+
+
 def check_references(
     conn: Connection, entity: str, values: dict[str, pd.Series], row_numbers: np.ndarray, source: str,
     pending: set | None = None,
@@ -296,12 +308,8 @@ def _changes(conn: Connection, entity: str, clean: pd.DataFrame, given: list[str
 def _coach_changes(conn: Connection, clean: pd.DataFrame, row_numbers: np.ndarray, source: str) -> list[ValidationIssue]:
     """Errors for rows that would give a stored client another coach (or none, or one where it
     had none): only an approved caseload proposal does that."""
-    tbl = sql_table("clients")
     ids = clean["id"].astype(str).tolist()
-    stored: dict[str, Any] = {}
-    for i in range(0, len(ids), SMALL_LOOKUP):
-        chunk = ids[i: i + SMALL_LOOKUP]
-        stored.update((str(a), b) for a, b in conn.execute(sa.select(tbl.c.id, tbl.c.coach_id).where(tbl.c.id.in_(chunk))))
+    stored = _stored_values(conn, "clients", ids, "coach_id")
     issues = []
     for i, (cid, new) in enumerate(zip(ids, clean["coach_id"].tolist())):
         if cid not in stored:
@@ -323,13 +331,7 @@ def _outcome_dates(conn: Connection, clean: pd.DataFrame, row_numbers: np.ndarra
     the API's and the dashboard's."""
     from plein.domain import outcome_date_problem
 
-    tbl = sql_table("vacancies")
-    ids = sorted(set(clean["vacancy_id"].astype(str)))
-    window: dict[str, tuple] = {}
-    for i in range(0, len(ids), SMALL_LOOKUP):
-        chunk = ids[i: i + SMALL_LOOKUP]
-        window.update((str(v), (o, c)) for v, o, c in conn.execute(
-            sa.select(tbl.c.id, tbl.c.open_date, tbl.c.close_date).where(tbl.c.id.in_(chunk))))
+    window = _stored_values(conn, "vacancies", sorted(set(clean["vacancy_id"].astype(str))), "open_date", "close_date")
     issues = []
     for i, (vid, stage, when) in enumerate(zip(clean["vacancy_id"].astype(str), clean["stage"], clean["date"])):
         if when is None or when != when or vid not in window:
@@ -349,12 +351,8 @@ def _stored_periods(conn: Connection, table: schema.Table, clean: pd.DataFrame, 
         if (first in given) == (last in given) or not len(clean):
             continue
         have, other = (last, first) if last in given else (first, last)
-        tbl = sql_table(table.name)
         ids = clean["id"].astype(str).tolist()
-        stored: dict[str, Any] = {}
-        for i in range(0, len(ids), SMALL_LOOKUP):
-            chunk = ids[i: i + SMALL_LOOKUP]
-            stored.update((str(a), b) for a, b in conn.execute(sa.select(tbl.c.id, tbl.c[other]).where(tbl.c.id.in_(chunk))))
+        stored = _stored_values(conn, table.name, ids, other)
         for i, (rid, value) in enumerate(zip(ids, clean[have].tolist())):
             known = stored.get(rid)
             if value is None or value != value or known is None:
@@ -398,17 +396,18 @@ def import_frame(
     errors = errors_only(issues)
     warnings = warnings_only(issues)
     given = clean.attrs.get("given_columns", t.names)
+    clean_rows = clean.attrs.get("row_numbers", validated.row_numbers)  # the input row of each clean row
     with write_transaction(engine) as conn:
         errors += check_references(conn, entity, validated.references, validated.row_numbers, source)
         if entity == "clients" and "coach_id" in given and len(clean):
             # a caseload change is a manager's decision: an existing client's coach changes only
             # by an approved proposal, which also writes the assignment history (checked on the
             # rows that are otherwise valid, and reported with every other error)
-            errors += _coach_changes(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
+            errors += _coach_changes(conn, clean, clean_rows, source)
         if t.periods:
-            errors += _stored_periods(conn, t, clean, given, clean.attrs.get("row_numbers", validated.row_numbers), source)
+            errors += _stored_periods(conn, t, clean, given, clean_rows, source)
         if entity == "outcomes" and len(clean):
-            errors += _outcome_dates(conn, clean, clean.attrs.get("row_numbers", validated.row_numbers), source)
+            errors += _outcome_dates(conn, clean, clean_rows, source)
         if errors:
             order = {c: i for i, c in enumerate(t.names)}
             errors.sort(key=lambda e: (e.row is not None, e.row or 0, order.get(e.column or "", len(order))))
