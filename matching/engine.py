@@ -231,9 +231,9 @@ class Matcher:
 
         Stage A, over every candidate: the cheap filters and every feature except the
         distance, which is set to its most favourable value; this gives an upper bound of each
-        candidate's rule score. Stage B, best bound first (`_examine`): the distance and
-        certificate filters and the exact features and score, until no unexamined bound can
-        beat the list.
+        candidate's rule score. The distance and certificate filters over every candidate (they
+        are cheap; the counts need them all). Stage B, best bound first (`_examine`): the exact
+        features and score, until no unexamined bound can beat the list.
         """
         ix = self.index
         cfg = self.config
@@ -260,34 +260,34 @@ class Matcher:
                 bound = bound + arr
         sub = np.arange(0)
         ok = np.zeros(0, dtype=bool)
-        fb = evaluate_filters(ix, ci_a[:0], vi_a[:0], self.as_of, only=late)
+        # the late filters once over every candidate: they are vectorised and cheap (scoring is
+        # what the threshold search saves), and the counts are over every candidate, not only
+        # the examined ones (the review read "256 of 2830 pass every requirement" where 559 did:
+        # the count followed the list length)
+        fb = evaluate_filters(ix, ci_a, vi_a, self.as_of, only=late)
+        passed_b = fb.passed
         feats: dict[str, np.ndarray] = {}
         contrib: dict[str, np.ndarray] = {}
         rule = np.zeros(0)
         for sub, best_rest in self._examine(bound, need):
-            fb = evaluate_filters(ix, ci_a[sub], vi_a[sub], self.as_of, only=late)
-            ok = fb.passed
+            ok = passed_b[sub]
             pick = sub[ok]
             feats = compute_feature_arrays(ix, ci_a[pick], vi_a[pick], as_of=self.as_of,
-                                           skill={k: a[pick] for k, a in skill_a.items()}, distance_km=fb.distance_km[ok])
+                                           skill={k: a[pick] for k, a in skill_a.items()}, distance_km=fb.distance_km[pick])
             contrib = contribution_arrays(feats, cfg)
             rule = np.sum(list(contrib.values()), axis=0) if len(pick) else np.zeros(0)
             threshold = -np.partition(-rule, need - 1)[need - 1] if len(rule) >= need else -np.inf
             if best_rest < threshold:
                 break
-        # the counts are over every candidate, not only the examined ones: the late filters are
-        # vectorised and cheap, scoring is what the threshold search saves (the review read
-        # "256 of 2830 pass every requirement" where 559 did: the count followed the list length)
-        f_all = fb if len(sub) == len(ci_a) else evaluate_filters(ix, ci_a, vi_a, self.as_of, only=late)
-        n_eligible = int(f_all.passed.sum())
+        n_eligible = int(passed_b.sum())
         excluded_by = {f: int(a.sum()) for f, a in fa.excluded.items() if a.any()}
-        excluded_by.update({f: int(a.sum()) for f, a in f_all.excluded.items() if a.any()})
+        excluded_by.update({f: int(a.sum()) for f, a in fb.excluded.items() if a.any()})
         examined = len(sub)
         pick = sub[ok]
         ci, vi = ci_a[pick], vi_a[pick]
         unknown = {f: a[ok_a][pick] for f, a in fa.unknown.items()}
-        unknown.update({f: a[ok] for f, a in fb.unknown.items()})
-        dist_ok = fb.distance_km[ok]
+        unknown.update({f: a[pick] for f, a in fb.unknown.items()})
+        dist_ok = fb.distance_km[pick]
         if len(ci) == 0:
             return MatchList(query, [], scored_by, n_cand, n_eligible, excluded_by, examined=examined,
                              note=self._empty_note(query, n_cand, excluded_by))

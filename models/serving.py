@@ -95,18 +95,14 @@ def gate_refusal(mv) -> str | None:
     (tag ``fairness_gate``). A version with neither was never gated."""
     tags = dict(getattr(mv, "tags", None) or {})
     version = getattr(mv, "version", "?")
-    at_promotion = tags.get("promotion_fairness_gate")
-    if at_promotion == "passed":
-        return None
-    if at_promotion is not None:
-        return (f"version {version} failed the fairness gate when promoted (tag promotion_fairness_gate={at_promotion}); "
-                "only a version `plein promote` accepts is served")
-    at_training = tags.get("fairness_gate")
-    if at_training == "passed":
-        return None
-    if at_training is not None:
-        return (f"version {version} failed the fairness gate of its training run (tag fairness_gate={at_training}) "
-                "and was never promoted; only a version `plein promote` accepts is served")
+    for tag, when in (("promotion_fairness_gate", "when promoted"), ("fairness_gate", "of its training run")):
+        verdict = tags.get(tag)
+        if verdict == "passed":
+            return None
+        if verdict is not None:
+            never = " and was never promoted" if tag == "fairness_gate" else ""
+            return (f"version {version} failed the fairness gate {when} (tag {tag}={verdict}){never}; "
+                    "only a version `plein promote` accepts is served")
     return (f"version {version} was never through the fairness gate (no fairness_gate tag); "
             "only a version `plein promote` accepts is served")
 

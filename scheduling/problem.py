@@ -405,6 +405,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     team_idx = np.array([team_ids.index(t) if t is not None else -1 for t in coach_team], dtype=np.int32)
     available = np.array([r is None for r in unavailable_reason], dtype=bool)
     cap_points = co["capacity_points"].map(lambda v: 100.0 if _none(v) is None else float(v)).to_numpy(dtype=float)
+    cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)  # the solver's units (0.01 point)
     max_clients = co["max_clients"].map(lambda v: 80 if _none(v) is None else int(v)).to_numpy(dtype=np.int64)
     coach_specs = [frozenset(_as_list(s)) for s in co["specialisations"]]
     coach_munis = [frozenset(_as_list(s)) for s in co["municipalities"]]
@@ -518,7 +519,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         stay = (current >= 0) & ~must
         load_p = np.bincount(current[stay], weights=pts_int[stay], minlength=n_co).astype(np.int64)
         load_n = np.bincount(current[stay], minlength=n_co).astype(np.int64)
-        over_p = load_p > np.rint(cap_points * POINT_SCALE).astype(np.int64)
+        over_p = load_p > cap_int
         over_n = load_n > max_clients
         stored = {str(c): _none(v) for c, v in zip(region.coaches["id"], region.coaches["capacity_points"])}
         lowered = np.array([cid in options.capacity and stored.get(cid) is not None and options.capacity[cid] < float(stored[cid])
@@ -690,7 +691,6 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
     # a full rebalance beyond the LP's size: where everyone fits, the start comes from the LP
     # over the candidate pairs (below), and the plan only ranks room and is the fallback
     lean = mode == "full" and n_candidates > SolveOptions.lp_max_pairs
-    cap_int = np.rint(cap_points * POINT_SCALE).astype(np.int64)
     model_cap = np.vstack([cap_int, max_clients])
     if widened:
         # a coach over capacity before the what-if (and not by a capacity it lowers) keeps

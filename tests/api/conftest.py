@@ -53,3 +53,33 @@ def make_api(tmp_path, mlflow_uri):
     yield make
     for env in envs:
         env.close()
+
+
+class LongWork:
+    """Job work standing in for a long optimisation: it reports progress every `step` seconds
+    until it is stopped (or `seconds` pass), then stores `result` in `stored`. `started` is set
+    once it runs."""
+
+    def __init__(self, result: dict | None = None, seconds: float = 30.0, step: float = 0.02) -> None:
+        import threading
+
+        self.started = threading.Event()
+        self.stored: list[dict] = []
+        self.result, self.seconds, self.step = result or {}, seconds, step
+
+    def __call__(self, progress) -> dict:
+        import time
+
+        self.started.set()
+        deadline = time.monotonic() + self.seconds
+        while time.monotonic() < deadline:
+            progress(0.1, 1, "searching")
+            time.sleep(self.step)
+        self.stored.append(self.result)
+        return self.result
+
+
+@pytest.fixture
+def long_work():
+    """A fresh `LongWork` (see there)."""
+    return LongWork

@@ -211,31 +211,22 @@ def test_a_failed_job_tells_the_user_and_logs_the_cause(api, caplog):
     assert logged and logged[0].exc_info is not None, "the cause's traceback is in the log"
 
 
-def test_a_job_can_be_cancelled_queued_or_running(api):
+def test_a_job_can_be_cancelled_queued_or_running(api, long_work):
     """A running job stops at its next progress report and stores nothing; a job queued
     behind it never starts; a finished job answers 409. The work here stands in for an
     optimisation: it reports progress until it is stopped (or 30 s pass)."""
     import time
 
-    started, stores = threading.Event(), []
-
-    def long_work(progress):
-        started.set()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            progress(0.1, 1, "searching")
-            time.sleep(0.02)
-        stores.append("long")
-        return {"proposal_id": "never"}
+    work, stores = long_work({"proposal_id": "never"}), []
 
     def next_work(progress):
         stores.append("next")
         return {}
 
     jobs = api.service.jobs
-    running = jobs.submit("optimise", {"mode": "full"}, "test-manager", long_work)
+    running = jobs.submit("optimise", {"mode": "full"}, "test-manager", work)
     queued = jobs.submit("optimise", {"mode": "intake"}, "test-manager", next_work)  # one worker: it waits
-    assert started.wait(10)
+    assert work.started.wait(10)
     r = api.post(f"/v1/jobs/{queued}/cancel", "manager")
     assert r.status_code == 200 and r.json()["status"] == "cancelled" and "before it started" in r.json()["message"]
     r = api.post(f"/v1/jobs/{running}/cancel", "manager")
@@ -246,7 +237,7 @@ def test_a_job_can_be_cancelled_queued_or_running(api):
     done = api.get(f"/v1/jobs/{running}", "manager").json()
     assert (done["status"], done["message"], done["result"]) == ("cancelled", "cancelled by test-manager", None)
     assert api.get(f"/v1/jobs/{queued}", "manager").json()["status"] == "cancelled"
-    assert stores == [], "neither stored anything"
+    assert stores == [] and work.stored == [], "neither stored anything"
     # finished: nothing to cancel; unknown: 404; and the cancel is audited
     r = api.post(f"/v1/jobs/{running}/cancel", "manager")
     assert r.status_code == 409 and "already finished" in r.json()["detail"]
@@ -257,25 +248,14 @@ def test_a_job_can_be_cancelled_queued_or_running(api):
     assert {j["id"] for j in listed["items"]} == {queued, running}
 
 
-def test_a_cancel_from_another_process_reaches_the_running_job(api):
+def test_a_cancel_from_another_process_reaches_the_running_job(api, long_work):
     """The request is the job's row: a runner that did not start the job (another process of
     the service) cancels it, and the job sees it at its next progress write."""
-    import time
-
     from api.jobs import JobRunner
 
-    started = threading.Event()
-
-    def long_work(progress):
-        started.set()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            progress(0.1, 1, "searching")
-            time.sleep(0.05)
-        return {}
-
-    job_id = api.service.jobs.submit("optimise", {"mode": "full"}, "test-manager", long_work)
-    assert started.wait(10)
+    work = long_work(step=0.05)
+    job_id = api.service.jobs.submit("optimise", {"mode": "full"}, "test-manager", work)
+    assert work.started.wait(10)
     other = JobRunner(api.service.engine)
     assert other.cancel(job_id, "m.elsewhere")["status"] in ("cancelling", "cancelled")
     assert api.service.jobs.wait_idle(10)

@@ -166,22 +166,10 @@ def test_an_unknown_dashboard_page_is_a_page(shared_api):
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
 
 
-def test_a_running_optimisation_is_cancelled_from_its_page(api):
-    import threading
-    import time
-
-    started = threading.Event()
-
-    def long_work(progress):
-        started.set()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            progress(0.2, 1, "searching")
-            time.sleep(0.02)
-        return {"proposal_id": "never"}
-
-    job_id = api.service.jobs.submit("optimise", {"mode": "full"}, "test-manager", long_work)
-    assert started.wait(10)
+def test_a_running_optimisation_is_cancelled_from_its_page(api, long_work):
+    work = long_work({"proposal_id": "never"})
+    job_id = api.service.jobs.submit("optimise", {"mode": "full"}, "test-manager", work)
+    assert work.started.wait(10)
     h = login(api, "manager")
     page = api.client.get(f"/dashboard/jobs/{job_id}", headers=h).text
     assert f'action="/dashboard/jobs/{job_id}/cancel"' in page
