@@ -6,6 +6,7 @@ Dutch terms are kept where they are the real name (see docs/glossary.md).
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import Enum, IntEnum
 
 
@@ -213,13 +214,33 @@ BSN_GROUPINGS = frozenset({(3, 3, 3), (4, 2, 3), (3, 2, 4)})
 #: the same groupings for an 8-digit BSN (a 9-digit one written without its leading zero),
 #: read only as a whole value ("12.345.672"): inside text, short groups are too common
 _BSN_GROUPINGS_8 = frozenset({(2, 3, 3), (3, 2, 3), (2, 2, 4)})
+def _digit_blocks() -> tuple[str, dict[int, int]]:
+    """The decimal digits of other scripts (full-width "１２３", Arabic-Indic, Devanagari...):
+    a regular-expression class body of their blocks, written as the characters themselves,
+    and the table that reads them as ASCII digits (every such digit lies below U+20000)."""
+    table = {cp: ord("0") + unicodedata.decimal(chr(cp)) for cp in range(0x80, 0x20000)
+             if unicodedata.category(chr(cp)) == "Nd"}
+    body, cps = [], sorted(table)
+    start = prev = cps[0]
+    for cp in cps[1:] + [-1]:
+        if cp != prev + 1:
+            body.append(chr(start) if start == prev else f"{chr(start)}-{chr(prev)}")
+            start = cp
+        prev = cp
+    return "".join(body), table
+
+
+_OTHER_DIGITS, _ASCII_DIGITS = _digit_blocks()
+#: a digit in any script: the cheap first looks below must also see a BSN typed in full-width
+#: or other digits (an input method may give them), which `is_bsn` and `holds_bsn` read as ASCII
+_ANY_DIGIT = "[0-9" + _OTHER_DIGITS + "]"
 _DIGIT_RUNS = re.compile(r"[0-9]+")
 #: digit runs joined by (at most three) separator characters
 _DIGIT_GROUPS = re.compile(r"[0-9]+(?:" + _SEPARATOR + r"{1,3}[0-9]+)*")
 #: cheap first looks for bulk checks (a vectorised `str.contains`): every value `holds_bsn`
 #: (and `is_bsn`) finds matches them, most counters and free text do not
-HOLDS_BSN_HINT = r"[0-9]{9}|[0-9]" + _SEPARATOR + r"{1,3}[0-9]"
-IS_BSN_HINT = r"[0-9]{8}|[0-9]" + _SEPARATOR + r"{1,3}[0-9]"
+HOLDS_BSN_HINT = _ANY_DIGIT + "{9}|" + _ANY_DIGIT + _SEPARATOR + "{1,3}" + _ANY_DIGIT
+IS_BSN_HINT = _ANY_DIGIT + "{8}|" + _ANY_DIGIT + _SEPARATOR + "{1,3}" + _ANY_DIGIT
 _HEX = re.compile(r"[0-9a-fA-F]")
 #: a 9-digit run inside a run of at least this many hexadecimal characters is part of a hash
 #: or UUID written by software (outcome ids "out-3f2a123456782c9d"), not a typed BSN
@@ -256,8 +277,9 @@ def is_bsn(value: str) -> bool:
     Not a BSN: a counter in a pseudonym, however it is joined ("K00000012", "c-2024-0004",
     "K-2024-00012", "client-000123456": a zero-padded counter has too few significant digits),
     digits in other groupings ("12-345-6782"), longer numbers such as phone numbers
-    ("0612345678", "06-12345678"). Plein refuses these as client ids: clients are pseudonymous."""
-    text = str(value).strip()
+    ("0612345678", "06-12345678"). Plein refuses these as client ids: clients are pseudonymous.
+    Digits of other scripts count as their ASCII digits ("１２３４５６７８２")."""
+    text = str(value).translate(_ASCII_DIGITS).strip()
     if _DIGIT_GROUPS.fullmatch(text):
         runs = _DIGIT_RUNS.findall(text)
         lengths = tuple(len(r) for r in runs)
@@ -273,8 +295,9 @@ def holds_bsn(text: str) -> bool:
     ("bsn-123-45-6782", "tel. 1234.56.782", "123 456 782"). The check for free text, lists and
     ids other than a client's: shorter numbers there are counters, house numbers, KvK numbers
     (8 digits) or phone numbers (10 digits), and 9 digits inside a hash or UUID written by
-    software ("out-3f2a123456782c9d") are not typed by a person."""
-    text = str(text)
+    software ("out-3f2a123456782c9d") are not typed by a person. Digits of other scripts count
+    as their ASCII digits."""
+    text = str(text).translate(_ASCII_DIGITS)
     for seq in _DIGIT_GROUPS.finditer(text):
         runs = list(_DIGIT_RUNS.finditer(seq.group()))
         offset = seq.start()

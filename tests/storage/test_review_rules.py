@@ -53,6 +53,27 @@ def test_pseudonyms_phone_numbers_and_hashes_are_no_bsn(value):
     assert not domain.is_bsn(value)
 
 
+@pytest.mark.parametrize("value", [
+    "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff12",  # full-width, as some input methods type it
+    "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0662",  # Arabic-Indic
+    "bsn \u0967\u0968\u0969.\u096a\u096b\u096c.\u096d\u096e\u0968",  # Devanagari, in groups
+    "12\uff13456782",  # mixed
+])
+def test_a_bsn_in_the_digits_of_another_script_is_recognised(value):
+    assert domain.is_bsn(value) and domain.holds_bsn(value)
+    assert not domain.is_bsn(value[:-1] + ("0" if value[-1] != "0" else "1"))  # the eleven-test still decides
+    # the bulk check's first look sees it too (pandas' own strings and Arrow's RE2)
+    for dtype in (object, "string[pyarrow]"):
+        assert pd.Series([value, "caf\u00e9"], dtype=dtype).str.contains(domain.HOLDS_BSN_HINT).tolist() == [True, False]
+
+
+def test_a_bsn_in_other_digits_is_refused_in_free_text():
+    outcomes = _frame(id=["o1", "o2"], client_id=["k1"] * 2, vacancy_id=["v1"] * 2, date=["2025-01-02"] * 2,
+                      stage=["rejected"] * 2, reason=["bsn \uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff12", "geen"])
+    _, issues = validate_frame("outcomes", outcomes)
+    assert [(i.row, i.column) for i in _errors(issues)] == [(1, "reason")] and "BSN" in _errors(issues)[0].reason
+
+
 def test_hyphenated_pseudonyms_with_counters_all_pass():
     """A previous version joined every hyphenated digit group and refused about 1 in 11 of
     these (the joined digits pass the eleven-test that often)."""
