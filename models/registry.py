@@ -222,16 +222,14 @@ def model_card(result: TrainingResult, version: str | None = None) -> str:
             + ". Predictions for other rungs are flagged as extrapolations; rung 6 (the top) gets none.",
         ]
     lines += ["", f"## Groups (fairness audit at the operating threshold {ev.threshold:.3f})", ""]
-    table = audit_table(ev.fairness)
-    lines.append("| attribute | group | n | selection rate | TPR | FPR | mean predicted | observed | 4/5 ratio |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
-    for _, r in table.iterrows():
-        lines.append(
-            f"| {r['attribute']} | {r['group']} | {r['n']} | {r['selection_rate']:.3f} | {r['tpr']:.3f} | {r['fpr']:.3f} | "
-            f"{r['mean_predicted']:.3f} | {r['observed_rate']:.3f} | {r['four_fifths_ratio']:.2f} |"
-        )
+    lines += _audit_lines(ev.fairness)
     gate = FairnessGate().check(ev.fairness)
     lines += ["", "Fairness gate: " + ("passed." if not gate else "FAILED: " + "; ".join(gate)), ""]
+    if "paid" in ev.fairness:
+        paid = ev.fairness["paid"]
+        lines += [f"### P(paid) by group (audited at its own operating threshold {paid['threshold']:.3f}; not gated: "
+                  "the worklist orders by P(rise) first)", ""]
+        lines += _audit_lines(paid) + [""]
     lines += [
         "## Limits",
         "- Trained on the history of one region; a region with other clients or another labour market needs retraining.",
@@ -310,6 +308,8 @@ def log_training(
         mlflow.log_metric("fairness_gate_passed", 0.0 if gate else 1.0)
         mlflow.log_dict(ev.fairness, "fairness/audit.json")
         mlflow.log_text(audit_table(ev.fairness).to_csv(index=False), "fairness/audit.csv")
+        if "paid" in ev.fairness:
+            mlflow.log_text(audit_table(ev.fairness["paid"]).to_csv(index=False), "fairness/audit_paid.csv")
         for fig, path in (
             (plot_roc(ev.curves, f"ROC: {name}"), "plots/roc.png"),
             (plot_calibration(ev.curves, f"calibration: {name}"), "plots/calibration.png"),
@@ -412,6 +412,18 @@ def _logged(client, version) -> tuple[dict, dict]:
     except Exception as exc:
         raise RuntimeError(f"run {version.run_id} of version {version.version} has no fairness audit: {exc}") from exc
     return metrics, fairness
+
+
+def _audit_lines(fairness: dict) -> list[str]:
+    """A fairness audit as the model card's markdown table."""
+    lines = ["| attribute | group | n | selection rate | TPR | FPR | mean predicted | observed | 4/5 ratio |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for _, r in audit_table(fairness).iterrows():
+        lines.append(
+            f"| {r['attribute']} | {r['group']} | {r['n']} | {r['selection_rate']:.3f} | {r['tpr']:.3f} | {r['fpr']:.3f} | "
+            f"{r['mean_predicted']:.3f} | {r['observed_rate']:.3f} | {r['four_fifths_ratio']:.2f} |"
+        )
+    return lines
 
 
 def _rescore(kind: str, name: str, versions: dict, region, taxonomy) -> dict:

@@ -204,13 +204,19 @@ def predict(kind: str, model, X: pd.DataFrame, target: str) -> np.ndarray:
     return model.predict_proba(X, target=target) if kind == "ladder" else model.predict_proba(X)
 
 
-def evaluate(model, ds: Dataset, split: TimeSplit, region, threshold: float, baseline=None) -> Evaluation:
-    """Evaluate a fitted model (and optionally the baseline) on the test rows of `ds`."""
+def evaluate(model, ds: Dataset, split: TimeSplit, region, threshold: float, baseline=None,
+             paid_threshold: float | None = None) -> Evaluation:
+    """Evaluate a fitted model (and optionally the baseline) on the test rows of `ds`. The
+    fairness audit is of the main target at `threshold`; for the ladder with `paid_threshold`
+    also of P(paid) at that threshold (``fairness["paid"]``: audited and reported, not gated;
+    the worklist orders by P(rise) first)."""
     test = split.test
     Xt = ds.X[test].reset_index(drop=True)
     targets = ("rise", "paid") if ds.kind == "ladder" else ("hired",)
     metrics: dict = {"n_train": split.n_train, "n_test": split.n_test}
     curves: dict = {}
+    groups = audit_groups(region, ds.client_ids[test])
+    audits: dict = {}
     for target in targets:
         y = ds.y[target].to_numpy()[test]
         p = predict(ds.kind, model, Xt, target)
@@ -231,8 +237,12 @@ def evaluate(model, ds: Dataset, split: TimeSplit, region, threshold: float, bas
             metrics[f"{k}{suffix}"] = v
         if target == main_target(ds.kind):
             metrics.update(tm)  # the main target's metrics also under the plain names (auc, ece, ...)
-            groups = audit_groups(region, ds.client_ids[test])
-            fairness = audit(y, p, groups, threshold)
+            audits[target] = audit(y, p, groups, threshold)
+        elif paid_threshold is not None:
+            audits[target] = audit(y, p, groups, paid_threshold)
+    fairness = audits[main_target(ds.kind)]
+    if "paid" in audits:
+        fairness["paid"] = audits["paid"]
     return Evaluation(kind=ds.kind, metrics=metrics, fairness=fairness, threshold=threshold, split=split, curves=curves)
 
 
@@ -271,10 +281,11 @@ def default_model(kind: str, seed: int, params: dict | None = None):
     return model
 
 
-def operating_threshold(kind: str, model, X_train: pd.DataFrame, base_rate: float) -> float:
+def operating_threshold(kind: str, model, X_train: pd.DataFrame, base_rate: float, target: str | None = None) -> float:
     """The threshold selecting, on the training rows, as many as there were positives: a
-    worklist's "top group" the size of the expected number of risers (or hires)."""
-    p = predict(kind, model, X_train, main_target(kind))
+    worklist's "top group" the size of the expected number of risers (or hires). `target`:
+    the main one unless given (the ladder's ``paid``)."""
+    p = predict(kind, model, X_train, target or main_target(kind))
     return selection_threshold(p, min(max(base_rate, 0.01), 0.99))
 
 
@@ -309,7 +320,8 @@ def train(
         baseline = None
     cb(3, 5, f"{kind}: evaluating on {split.n_test} rows")
     threshold = operating_threshold(kind, model, Xtr, float(ytr[main_target(kind)].mean()))
-    evaluation = evaluate(model, ds, split, region, threshold, baseline)
+    paid_threshold = operating_threshold(kind, model, Xtr, float(ytr["paid"].mean()), "paid") if kind == "ladder" else None
+    evaluation = evaluate(model, ds, split, region, threshold, baseline, paid_threshold=paid_threshold)
     cb(4, 5, f"{kind}: feature importance")
     Xte = ds.X[split.test].reset_index(drop=True)
     importance = model.importance(Xte, target="rise") if kind == "ladder" else model.importance(Xte)

@@ -56,6 +56,13 @@ def test_run_logs_params_metrics_audit_plots_and_model_card(store, results):
         assert section in card
     audit = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/fairness/audit.json")
     assert set(audit["attributes"]) == {"gender", "migration_background", "age_band"}
+    # P(paid) is served too: audited per group at its own operating threshold, reported, not gated
+    paid = audit["paid"]
+    assert set(paid["attributes"]) == {"gender", "migration_background", "age_band"}
+    assert paid["threshold"] != audit["threshold"]
+    assert paid["overall"]["n"] == audit["overall"]["n"] > 0
+    assert "fairness/audit_paid.csv" in artifacts
+    assert "### P(paid) by group" in card and "not gated" in card
     assert settings_artifacts_dir_used(run)
 
 

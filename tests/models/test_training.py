@@ -162,6 +162,28 @@ def test_evaluation_reports_the_served_and_the_raw_paid_figures(ladder_result):
     assert m["ece_paid"] == pytest.approx(expected_calibration_error(ds.y["paid"].to_numpy()[split.test], served))
 
 
+def test_paid_is_audited_per_group_on_its_own_target_and_threshold(ladder_result, ranker_result, toy_region):
+    from models.fairness import FairnessGate, audit, audit_groups
+    from models.training import operating_threshold
+
+    ds, ev = ladder_result.dataset, ladder_result.evaluation
+    test, train_rows = ev.split.test, ev.split.train
+    Xtr = ds.X[train_rows].reset_index(drop=True)
+    thr = operating_threshold("ladder", ladder_result.model, Xtr, float(ds.y["paid"][train_rows].mean()), "paid")
+    served = ladder_result.model.predict_proba(ds.X[test].reset_index(drop=True), target="paid")
+    expected = audit(ds.y["paid"].to_numpy()[test], served, audit_groups(toy_region, ds.client_ids[test]), thr)
+    paid = ev.fairness["paid"]
+    assert paid["threshold"] == pytest.approx(thr) and thr != pytest.approx(ev.threshold)
+    for attr, res in expected["attributes"].items():
+        assert [(g["group"], g["n"], g["selection_rate"]) for g in paid["attributes"][attr]["groups"]] == \
+            [(g["group"], g["n"], g["selection_rate"]) for g in res["groups"]]
+    # the gate reads the main target's audit only
+    without = {k: v for k, v in ev.fairness.items() if k != "paid"}
+    assert FairnessGate().check(ev.fairness) == FairnessGate().check(without)
+    # the ranker has no P(paid)
+    assert "paid" not in ranker_result.evaluation.fairness
+
+
 def test_training_leaves_out_the_top_rung_and_records_its_rungs(ladder_result, toy_region):
     from models.ladder_features import region_ladder_features
     from models.training import ladder_snapshots
