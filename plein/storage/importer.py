@@ -152,6 +152,52 @@ def _stored_values(conn: Connection, table_name: str, ids: list[str], *columns: 
     return stored
 
 
+def _case_variants(conn: Connection, table_name: str, ids: set) -> dict[str, str]:
+    """{id: the stored id it equals but for case} for the ids among `ids` that are not stored
+    as given. Ids are case-sensitive, so such an id would be a second row, or a reference to
+    nothing; case systems and spreadsheets do change case. A large set reads every id once."""
+    if not ids:
+        return {}
+    column = sql_table(table_name).c[schema.table(table_name).key[0]]
+    lowered = {str(v).lower() for v in ids}
+    stored: set = set()
+    if len(lowered) > SMALL_LOOKUP:
+        stored = {v for v in conn.execute(sa.select(column)).scalars() if str(v).lower() in lowered}
+    else:
+        stored = set(conn.execute(sa.select(column).where(sa.func.lower(column).in_(sorted(lowered)))).scalars())
+    by_lower = {str(v).lower(): str(v) for v in stored}
+    return {v: by_lower[str(v).lower()] for v in ids if v not in stored and str(v).lower() in by_lower}
+
+
+def _case_only_ids(conn: Connection, entity: str, clean: pd.DataFrame, row_numbers: np.ndarray, source: str) -> list[ValidationIssue]:
+    """Errors for new ids that differ from a stored id, or from another row's id in the same
+    input, only in case: with case-sensitive ids each would become a second client (vacancy,
+    coach...) beside the first."""
+    t = schema.table(entity)
+    if len(t.key) != 1 or t.key[0] not in clean or not len(clean):
+        return []
+    key = t.key[0]
+    ids = clean[key].astype(object).tolist()
+    variants = _case_variants(conn, entity, set(ids))
+    issues: list[ValidationIssue] = []
+    first: dict[str, str] = {}
+    for i, v in enumerate(ids):
+        v = str(v)
+        other = variants.get(v)
+        where = "the stored"
+        if other is None:
+            seen = first.setdefault(v.lower(), v)
+            if seen != v:
+                other, where = seen, "another row's"
+        if other is not None:
+            issues.append(ValidationIssue(
+                source, int(row_numbers[i]), key, v,
+                f"{key} {v!r} differs from {where} {other!r} only in upper/lower case: ids are case-sensitive, so this "
+                f"would be a second {entity[:-1] if entity.endswith('s') else entity}; write it as {other!r}",
+            ))
+    return issues
+
+
 def check_references(
     conn: Connection, entity: str, values: dict[str, pd.Series], row_numbers: np.ndarray, source: str,
     pending: set | None = None,
@@ -184,10 +230,13 @@ def check_references(
             # isin on an object column hashes; on the Arrow string dtype it converts the whole
             # (large) id set value by value.
             missing = present & ~column.astype(object).isin(known).to_numpy()
+            variants = _case_variants(conn, col.ref, {column.iat[i] for i in np.flatnonzero(missing)}) if missing.any() else {}
             for i in np.flatnonzero(missing):
                 v = column.iat[i]
+                hint = (f"ids are case-sensitive: the stored one is {variants[v]!r}" if v in variants
+                        else f"import {col.ref} first")
                 issues.append(ValidationIssue(
-                    source, int(row_numbers[i]), col.name, str(v), f"no {col.ref} with id {v!r} (import {col.ref} first)"
+                    source, int(row_numbers[i]), col.name, str(v), f"no {col.ref} with id {v!r} ({hint})"
                 ))
     return issues
 
@@ -399,6 +448,7 @@ def import_frame(
     clean_rows = clean.attrs.get("row_numbers", validated.row_numbers)  # the input row of each clean row
     with write_transaction(engine) as conn:
         errors += check_references(conn, entity, validated.references, validated.row_numbers, source)
+        errors += _case_only_ids(conn, entity, clean, clean_rows, source)
         if entity == "clients" and "coach_id" in given and len(clean):
             # a caseload change is a manager's decision: an existing client's coach changes only
             # by an approved proposal, which also writes the assignment history (checked on the

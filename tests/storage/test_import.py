@@ -222,3 +222,32 @@ def test_a_half_given_period_is_checked_against_the_stored_half(engine, tiny_reg
     with pytest.raises(ImportValidationError, match="open_date 2025-07-01 comes after the stored close_date 2025-06-30"):
         import_file(engine, "vacancies", path, taxonomy=None)
     assert import_file(engine, "vacancies", _write(tmp_path / "ok.csv", f"id,skills,close_date\nvac-2,{skills['vac-2']},2025-05-01\n"), taxonomy=None).updated == 1
+
+
+@pytest.mark.parametrize("small_lookup", [1_000, 1])
+def test_ids_that_differ_only_in_case_are_refused_and_named(engine, tmp_path, take_snapshot, monkeypatch, small_lookup):
+    """Ids are case-sensitive: `k000123` beside a stored `K000123` would be a second client, and
+    a reference to it a reference to nothing. Both are refused, naming the stored spelling (by
+    IN (...) on lowered ids, and by reading every id above SMALL_LOOKUP)."""
+    from plein.storage import importer
+
+    monkeypatch.setattr(importer, "SMALL_LOOKUP", small_lookup)
+    import_file(engine, "coaches", _write(tmp_path / "coaches.csv", "id\nCoach-1\n"))
+    import_file(engine, "clients", _write(tmp_path / "clients.csv", "id,skills\nK000123,\nK000124,\n"), taxonomy=None)
+    before = take_snapshot(engine)
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", _write(tmp_path / "new.csv", "id,skills,coach_id\nk000123,,\nK000124,cook,\nK9,,\nk9,,\nK10,,coach-1\n"), taxonomy=None)
+    got = [(e.row, e.column, e.value) for e in info.value.errors]
+    assert got == [(2, "id", "k000123"), (5, "id", "k9"), (6, "coach_id", "coach-1")]
+    reasons = [e.reason for e in info.value.errors]
+    assert "the stored 'K000123' only in upper/lower case" in reasons[0] and "write it as 'K000123'" in reasons[0]
+    assert "another row's 'K9'" in reasons[1]
+    assert "ids are case-sensitive: the stored one is 'Coach-1'" in reasons[2]
+    assert take_snapshot(engine) == before
+    # the same ids as stored, and ids no other id matches, import as before
+    report = import_file(engine, "clients", _write(tmp_path / "ok.csv", "id,skills,coach_id\nK000123,cook,\nK9,,Coach-1\n"), taxonomy=None)
+    assert (report.inserted, report.updated) == (1, 1)
+    # a reference to an id nothing matches keeps its pointer to importing that first
+    with pytest.raises(ImportValidationError) as info:
+        import_file(engine, "clients", _write(tmp_path / "ref.csv", "id,skills,coach_id\nK11,,coach-7\n"), taxonomy=None)
+    assert "(import coaches first)" in info.value.errors[0].reason
