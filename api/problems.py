@@ -150,8 +150,13 @@ class ProblemError(Exception):
         self.extensions = extensions
 
 
-def not_found(kind: str, ident: str) -> ProblemError:
-    return ProblemError("not-found", f"There is no {kind} with id {ident!r}.", resource=kind, id=ident)
+def not_found(kind: str, ident: str, stored_as: str | None = None) -> ProblemError:
+    """404 for `kind` `ident`; `stored_as`: the stored id it equals but for case, named so the
+    caller sees the slip (ids are case-sensitive)."""
+    detail = f"There is no {kind} with id {ident!r}."
+    if stored_as is not None:
+        detail += f" Ids are case-sensitive: the stored one is {stored_as!r}."
+    return ProblemError("not-found", detail, resource=kind, id=ident)
 
 
 def problem_body(

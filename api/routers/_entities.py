@@ -59,6 +59,14 @@ def row_to_dict(row) -> dict[str, Any]:
     return dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
 
 
+def missing(engine, noun: str, table_name: str, ident: str) -> ProblemError:
+    """The 404 for a row that is not stored, naming the stored id it equals but for case."""
+    from plein.storage import case_variants
+
+    with engine.connect() as conn:
+        return not_found(noun, ident, case_variants(conn, table_name, {ident}).get(ident))
+
+
 def fetch_one(engine, table_name: str, ident: str) -> dict[str, Any] | None:
     tbl = sql_table(table_name)
     key = schema.table(table_name).key[0]
@@ -291,7 +299,7 @@ def entity_router(
     def read_entity(ident: Annotated[str, _path(id_param)], service: ServiceDep, principal: PrincipalDep):
         row = fetch_one(service.engine, table_name, ident)
         if row is None:
-            raise not_found(noun, ident)
+            raise missing(service.engine, noun, table_name, ident)
         if audit_reads:
             service.audit.record(principal, "read", noun, ident)
         return row
@@ -306,7 +314,7 @@ def entity_router(
     def update_entity(ident: Annotated[str, _path(id_param)], body: Patch, service: ServiceDep, principal: PrincipalDep):  # type: ignore[valid-type]
         current = fetch_one(service.engine, table_name, ident)
         if current is None:
-            raise not_found(noun, ident)
+            raise missing(service.engine, noun, table_name, ident)
         values = body.model_dump(exclude_unset=True, mode="python")
         if values:
             # the importer wants the required columns on every row: keep the stored ones

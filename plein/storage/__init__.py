@@ -18,6 +18,7 @@ from plein.storage.engine import get_engine, session_scope, write_transaction
 from plein.storage.importer import (
     ImportReport,
     ImportValidationError,
+    case_variants,
     export_file,
     import_file,
     import_frame,
@@ -35,6 +36,7 @@ __all__ = [
     "ImportReport",
     "ImportValidationError",
     "ValidationIssue",
+    "case_variants",
     "export_file",
     "import_file",
     "import_frame",

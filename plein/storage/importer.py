@@ -152,7 +152,7 @@ def _stored_values(conn: Connection, table_name: str, ids: list[str], *columns: 
     return stored
 
 
-def _case_variants(conn: Connection, table_name: str, ids: set) -> dict[str, str]:
+def case_variants(conn: Connection, table_name: str, ids: set) -> dict[str, str]:
     """{id: the stored id it equals but for case} for the ids among `ids` that are not stored
     as given. Ids are case-sensitive, so such an id would be a second row, or a reference to
     nothing; case systems and spreadsheets do change case. A large set reads every id once."""
@@ -178,7 +178,7 @@ def _case_only_ids(conn: Connection, entity: str, clean: pd.DataFrame, row_numbe
         return []
     key = t.key[0]
     ids = clean[key].astype(object).tolist()
-    variants = _case_variants(conn, entity, set(ids))
+    variants = case_variants(conn, entity, set(ids))
     issues: list[ValidationIssue] = []
     first: dict[str, str] = {}
     for i, v in enumerate(ids):
@@ -230,7 +230,7 @@ def check_references(
             # isin on an object column hashes; on the Arrow string dtype it converts the whole
             # (large) id set value by value.
             missing = present & ~column.astype(object).isin(known).to_numpy()
-            variants = _case_variants(conn, col.ref, {column.iat[i] for i in np.flatnonzero(missing)}) if missing.any() else {}
+            variants = case_variants(conn, col.ref, {column.iat[i] for i in np.flatnonzero(missing)}) if missing.any() else {}
             for i in np.flatnonzero(missing):
                 v = column.iat[i]
                 hint = (f"ids are case-sensitive: the stored one is {variants[v]!r}" if v in variants

@@ -82,6 +82,23 @@ def test_update_unknown_is_404_and_references_are_checked(api):
     assert api.get("/v1/clients/c-001", "case_system").json()["coach_id"] == "coach-a1", "nothing changed"
 
 
+def test_an_id_that_differs_only_in_case_is_named_not_stored_twice(api):
+    """Ids are case-sensitive; a case system that changes case gets told, not a second client."""
+    r = api.get("/v1/clients/C-001", "case_system")
+    assert r.status_code == 404
+    assert "Ids are case-sensitive: the stored one is 'c-001'" in r.json()["detail"]
+    assert api.patch("/v1/clients/C-001", "case_system", json={"ladder_rung": 2}).status_code == 404
+    assert "case-sensitive" not in api.get("/v1/clients/nobody", "case_system").json()["detail"]
+    total = api.get("/v1/clients", "case_system").json()["total"]
+    r = api.post("/v1/clients", "case_system", json={"id": "C-001", "skills": []})
+    assert r.status_code == 422
+    assert "differs from the stored 'c-001' only in upper/lower case" in r.json()["errors"][0]["reason"]
+    r = api.patch("/v1/clients/c-001", "case_system", json={"coach_id": "COACH-A1"})
+    assert r.status_code == 422 and "the stored one is 'coach-a1'" in r.json()["errors"][0]["reason"]
+    assert api.get("/v1/clients", "case_system").json()["total"] == total, "no second client"
+    assert api.get("/v1/clients/c-001", "case_system").json()["coach_id"] == "coach-a1", "nothing changed"
+
+
 def test_bsn_is_refused_as_client_id(api):
     r = api.post("/v1/clients", "case_system", json={"id": "111222333", "skills": []})
     assert r.status_code == 422
