@@ -75,6 +75,19 @@ def _metrics_table(kind: str, metrics: dict):
     return table
 
 
+def _print_fairness(console, fairness: dict) -> None:
+    """The fairness gate's verdict with its reasons, and for the ladder the P(paid) audit's
+    four-fifths ratios (reported, not gated)."""
+    from models.fairness import FairnessGate
+
+    gate = FairnessGate().check(fairness)
+    console.print("fairness gate: " + ("passed" if not gate else "[red]FAILED[/red]\n  - " + "\n  - ".join(gate)))
+    if "paid" in fairness:
+        paid = fairness["paid"]
+        ratios = ", ".join(f"{attr} {res['four_fifths_ratio']:.2f}" for attr, res in paid["attributes"].items())
+        console.print(f"P(paid) audit at {paid['threshold']:.3f} (reported, not gated): four-fifths ratios {ratios}")
+
+
 def _json_safe(obj):
     import numpy as np
 
@@ -105,7 +118,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         model card) and register it as the challenger."""
         from rich.console import Console
 
-        from models.fairness import FairnessGate
         from models.registry import ChampionAliasError, check_alias, log_training
         from models.training import train
         from plein.progress import console_progress
@@ -121,8 +133,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             result = train(kind.value, region, seed=seed, taxonomy=_taxonomy() if kind is Kind.ranker else None, progress=cb)
             logged = log_training(result, register=register_model, alias=alias if register_model else None, progress=cb)
         console.print(_metrics_table(kind.value, result.evaluation.metrics))
-        gate = FairnessGate().check(result.evaluation.fairness)
-        console.print("fairness gate: " + ("passed" if not gate else "[red]FAILED[/red]\n  - " + "\n  - ".join(gate)))
+        _print_fairness(console, result.evaluation.fairness)
         where = f"registered as {logged.name} version {logged.version} (alias {alias})" if logged.version else "not registered"
         console.print(f"MLflow run {logged.run_id}; {where}")
 
@@ -154,7 +165,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console = Console()
         console.print(_metrics_table(kind.value, ev.metrics))
         console.print(f"split: {ev.split.describe()}")
-        console.print("fairness gate: " + ("passed" if not gate else "[red]FAILED[/red]\n  - " + "\n  - ".join(gate)))
+        _print_fairness(console, ev.fairness)
 
     @app.command("promote")
     def promote_cmd(

@@ -26,12 +26,14 @@ def test_evaluate_ladder_json_has_model_baseline_oracle_and_ece(runner):
     assert out["model"] == "plein-ladder" and out["split"]["n_train"] > 0
     assert set(out["fairness"]["attributes"]) == {"gender", "migration_background", "age_band"}
     assert isinstance(out["fairness_gate"]["passed"], bool)
+    assert set(out["fairness"]["paid"]["attributes"]) == {"gender", "migration_background", "age_band"}
 
 
 def test_train_promote_and_worklist(runner, mlflow_store):
     res = runner.invoke(app, ["train", "ladder", *ARGS])
     assert res.exit_code == 0, res.output
     assert "registered as plein-ladder version 1 (alias challenger)" in " ".join(res.output.split())
+    assert "P(paid) audit at" in res.output and "(reported, not gated): four-fifths ratios gender" in " ".join(res.output.split())
 
     res = runner.invoke(app, ["promote", "ladder", *ARGS])
     promoted = res.exit_code == 0
