@@ -193,7 +193,7 @@ def _case_only_ids(conn: Connection, entity: str, clean: pd.DataFrame, row_numbe
             issues.append(ValidationIssue(
                 source, int(row_numbers[i]), key, v,
                 f"{key} {v!r} differs from {where} {other!r} only in upper/lower case: ids are case-sensitive, so this "
-                f"would be a second {entity[:-1] if entity.endswith('s') else entity}; write it as {other!r}",
+                f"would be a second row of {entity} beside it; write it as {other!r}",
             ))
     return issues
 
