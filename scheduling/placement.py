@@ -449,7 +449,7 @@ def placement_plan(
         if not best or total < best["cost"]:  # the plan of lower cost (unassigned included) is kept
             best.update(cost=total, fill=fill, gathered=gathered, unassigned=passes[-1]["unassigned"])
 
-    profile_duals = None
+    profile_duals, got_p = None, None
     lean = lean_if_all_fit and u_lp.sum() < 0.5
     if profile_table is not None:
         # profile pass first: the LP again with each group split by its clients' key in one
@@ -465,7 +465,6 @@ def placement_plan(
                             critical=critical, time_limit=max(1.0, time_limit - (t1 - t0)), width=profile_width,
                             fewest=fewest)
         if got_p is not None:
-            profile_duals = got_p[1]
             t_int = time.perf_counter()
             integer_plan(got_p[0], cost, "profiles", t1)
             t2 = time.perf_counter()
@@ -498,6 +497,9 @@ def placement_plan(
         if got2 is not None:
             integer_plan(got2[0], cost2, "re-priced", t1)
     mu = 0.0
+    if got_p is not None:
+        # deterministic runs wait for them (what the bound starts from must not depend on the clock)
+        profile_duals = got_p[1](wait=deterministic)
     if profile_duals is not None:
         # the profile LP's duals (with the count cut's): a better start for the bound when
         # they give more
@@ -534,9 +536,10 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     cost table `table`: at caseload scale their target sectors), a placement costing the
     mean pair cost of the profile's units there, so that the LP sees which clients suit which
     team. Returns (a point of the group LP: y per eligible group-agent pair, s per stay
-    column, u per group; the duals of the whole profile LP: capacity [R, m] and the count
-    cut's, None if it was not solved in time), or None when no group splits or the plan's LP
-    is not solved within `time_limit`.
+    column, u per group; a function giving the duals of the whole profile LP: capacity
+    [R, m] and the count cut's, or None if it was not solved; `wait=False` stops it where it
+    is still running), or None when no group splits or the plan's LP is not solved within
+    `time_limit`.
 
     Every eligible pair of every profile would be ~10x the group LP; each profile gets the
     `width` agents cheapest for it, its group's agents in the group LP's solution `vals` (so
@@ -639,14 +642,26 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     threads = [threading.Thread(target=lambda k=k: got.__setitem__(k, lps[k].solve(limit))) for k in lps]
     for th in threads:
         th.start()
-    for th in threads:
-        th.join()
-    if got.get("plan") is None:
-        return None
-    duals = None
-    if got.get("duals") is not None:
+    # the plan's LP is rounded next; the whole LP's duals are wanted only when the plan is done,
+    # so that LP goes on beside the rounding, and where it has not finished by then (wall
+    # clock) it is stopped and the group LP's duals stay the bound's start. 50k, `--seed 2`:
+    # the plan's LP took 10.7 s, the whole LP ran into its time limit after 31.1 s without a
+    # solution, and the plan waited for it (profile LPs 6.2 -> 38.1 s; the run 58 s)
+    threads[0].join()
+
+    def duals(wait: bool = True) -> tuple[np.ndarray, float] | None:
+        while threads[1].is_alive() and not wait:
+            lps["duals"].cancel()
+            threads[1].join(0.05)
+        threads[1].join()
+        if got.get("duals") is None:
+            return None
         d = got["duals"][1]
-        duals = (d[: len(b_ub)].reshape(capacity.shape), float(d[len(b_ub)]) if fewest > 0 else 0.0)
+        return d[: len(b_ub)].reshape(capacity.shape), float(d[len(b_ub)]) if fewest > 0 else 0.0
+
+    if got.get("plan") is None:
+        duals(wait=False)
+        return None
     x = got["plan"][0]
     out = np.zeros(Y + S + G)
     np.add.at(out, np.searchsorted(y_g * m + y_a, parent[c_g] * m + c_a), x[:Yp])
@@ -723,6 +738,11 @@ class _PlacementLP:
         self.h, self._rival = runners[self.method], None
         self.h.HandleUserInterrupt = False
 
+    def cancel(self) -> None:
+        """Stop a solve running in another thread: it returns None (a solve not started yet
+        is not affected, so the caller repeats this until the thread has ended)."""
+        self.h.cancelSolve()
+
     def solve(self, time_limit: float, cost: np.ndarray | None = None):
         """(column values, capacity multipliers >= 0 per capacity row) at optimality, else None."""
         if cost is not None:
@@ -740,7 +760,9 @@ class _PlacementLP:
             h = self.h
         else:
             h.setOptionValue("time_limit", float(time_limit))
+            h.HandleUserInterrupt = True  # `cancel` from another thread
             h.run()
+            h.HandleUserInterrupt = False
         if h.getModelStatus() != self._highspy.HighsModelStatus.kOptimal:
             return None
         self._solved = True
