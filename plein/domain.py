@@ -214,6 +214,8 @@ BSN_GROUPINGS = frozenset({(3, 3, 3), (4, 2, 3), (3, 2, 4)})
 #: the same groupings for an 8-digit BSN (a 9-digit one written without its leading zero),
 #: read only as a whole value ("12.345.672"): inside text, short groups are too common
 _BSN_GROUPINGS_8 = frozenset({(2, 3, 3), (3, 2, 3), (2, 2, 4)})
+
+
 def _digit_blocks() -> tuple[str, dict[int, int]]:
     """The decimal digits of other scripts (full-width "１２３", Arabic-Indic, Devanagari...):
     a regular-expression class body of their blocks, written as the characters themselves,

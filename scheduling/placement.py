@@ -449,7 +449,7 @@ def placement_plan(
         if not best or total < best["cost"]:  # the plan of lower cost (unassigned included) is kept
             best.update(cost=total, fill=fill, gathered=gathered, unassigned=passes[-1]["unassigned"])
 
-    profile_duals, got_p = None, None
+    got_p = None
     lean = lean_if_all_fit and u_lp.sum() < 0.5
     if profile_table is not None:
         # profile pass first: the LP again with each group split by its clients' key in one
@@ -497,9 +497,8 @@ def placement_plan(
         if got2 is not None:
             integer_plan(got2[0], cost2, "re-priced", t1)
     mu = 0.0
-    if got_p is not None:
-        # deterministic runs wait for them (what the bound starts from must not depend on the clock)
-        profile_duals = got_p[1](wait=deterministic)
+    # deterministic runs wait for them (what the bound starts from must not depend on the clock)
+    profile_duals = got_p[1](wait=deterministic) if got_p is not None else None
     if profile_duals is not None:
         # the profile LP's duals (with the count cut's): a better start for the bound when
         # they give more

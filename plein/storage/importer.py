@@ -160,7 +160,6 @@ def case_variants(conn: Connection, table_name: str, ids: set) -> dict[str, str]
         return {}
     column = sql_table(table_name).c[schema.table(table_name).key[0]]
     lowered = {str(v).lower() for v in ids}
-    stored: set = set()
     if len(lowered) > SMALL_LOOKUP:
         stored = {v for v in conn.execute(sa.select(column)).scalars() if str(v).lower() in lowered}
     else:
