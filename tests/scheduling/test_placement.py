@@ -509,8 +509,8 @@ def _profiles_catalogue(short: bool):
     target tech (the other way round). At the group's *mean* cost the integrated team is
     cheapest (15 against 20), so the group LP sends all 6 there (90); per profile, each goes
     to its own team (0). With `short`, a second group of 3 clients fits only the care team,
-    which has room for 2 clients: the LP leaves one of them out, so the care team is
-    critical and each group keeps the group LP's total there."""
+    which has room for 2 clients: the LP leaves one of them out, so that group is held to the
+    group LP's placements in the plan's profile LP."""
     sector = np.array([[0, 40, 15], [40, 0, 15]], dtype=np.int64)
     item_group = [0, 0] + ([1] if short else [])
     key = [0, 1] + ([0] if short else [])
@@ -539,9 +539,9 @@ def test_profile_pass_prices_each_target_sector_where_the_group_mean_cannot():
 
 
 def test_profile_pass_keeps_the_group_plan_where_capacity_is_short():
-    """The care team is critical (the care-only group cannot all be placed): each group keeps
-    the group LP's total there (2 of the care-only group, none of the other), so no more
-    clients are left out; the 6 others go by target sector to the tech and integrated teams."""
+    """The care-only group cannot all be placed: it keeps the group LP's placements (2 at the
+    care team), so no more clients are left out; the 6 others go by target sector to the tech
+    and integrated teams."""
     cat, mult, capacity, ucost = _profiles_catalogue(short=True)
     grouped = placement_plan(cat, mult, capacity, ucost, time_limit=5, improve=False)
     profiled = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0, improve=False)
@@ -551,6 +551,86 @@ def test_profile_pass_keeps_the_group_plan_where_capacity_is_short():
     assert at.get((1, 1)) == 3 and at.get((0, 2)) == 3  # tech clients to tech, care clients to the integrated team
     assert [p["kind"] for p in profiled.passes] == ["profiles"] and grouped.passes[0]["kind"] == "groups"
     assert profiled.passes[0]["cost"] == 100_000 + 3 * 15 < grouped.passes[0]["cost"] == 100_000 + 6 * 15
+
+
+def test_profile_lp_holds_only_the_groups_the_group_lp_leaves_short():
+    """The plan's profile LP holds a group to the group LP's placements only where that group
+    is held (one the group LP leaves units of): the mixed group of the profiles case, which
+    the group LP puts on the integrated team whole, goes by target sector when not held."""
+    from scheduling.placement import _profile_lp
+
+    cat, mult, capacity, ucost = _profiles_catalogue(short=False)
+    y_g, y_a = np.zeros(3, dtype=np.int64), np.arange(3, dtype=np.int64)
+    group_lp = np.array([0.0, 0.0, 6.0, 0.0])  # y at the three teams, u
+    for held, expected in (([False], [3.0, 3.0, 0.0]), ([True], [0.0, 0.0, 6.0])):
+        got = _profile_lp(cat, mult, capacity, ucost, 0, group_lp, y_g, y_a, np.zeros(0, dtype=np.int64), 3,
+                          held=np.array(held), time_limit=5)
+        assert got is not None
+        got[1](wait=True)
+        assert np.allclose(got[0][:3], expected) and abs(got[0][3]) < 1e-9
+
+
+def test_profile_pass_leaves_no_more_out_than_the_group_lp(monkeypatch):
+    """One group of a care client and a tech client (neither with a coach yet), room for both
+    on the care team only, a client left out costing 130 and a handover 100, so that in the
+    LP leaving a client out costs 30 against a placement's cost without the handover. At the
+    group's mean cost (20 a client) the group LP places both; per profile, the tech client
+    costs 40 there, so the profile LP's own optimum leaves it out. The plan's LP is then capped at the group LP's count and solved again from its
+    basis, and the rounding gets a point that places both. Without that re-solve (it not
+    reaching optimality) the plan rounds the uncapped vertex, which places one."""
+    import scheduling.placement as placement_mod
+
+    sector = np.array([[0, 40], [40, 0]], dtype=np.int64)
+    cat = PairCatalogue(
+        item_group=np.array([0, 0], dtype=np.int64), group_start=np.array([0, 2], dtype=np.int64),
+        group_agent=np.array([0, 1], dtype=np.int64), group_usage=np.array([[100], [1]], dtype=np.int64),
+        stay_agent=np.full(2, -1, dtype=np.int64), handover=100, tables=((sector, np.array([0, 1], dtype=np.int64)),))
+    mult, capacity = np.array([1, 1], dtype=np.int64), np.array([[200, 0], [10, 10]], dtype=np.int64)
+    ucost = np.full(2, 130, dtype=np.int64)
+    caps, rounded = [], []
+    real_cap, real_round = placement_mod._PlacementLP.cap_sum, placement_mod._round_quotas
+
+    def recording(self, columns, upper, time_limit):
+        got = real_cap(self, columns, upper, time_limit)
+        caps.append((upper, got is not None))
+        return got
+
+    def rounding(cat_, y, s, *args, **kwargs):
+        rounded.append(float(y.sum() + s.sum()))  # the units the LP being rounded places
+        return real_round(cat_, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(placement_mod._PlacementLP, "cap_sum", recording)
+    monkeypatch.setattr(placement_mod, "_round_quotas", rounding)
+    plan = placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0, improve=False)
+    assert caps and caps[0][0] < 1e-3 and caps[0][1]
+    assert abs(rounded[0] - 2.0) < 1e-5 and [p["kind"] for p in plan.passes] == ["profiles"]
+    assert plan.unassigned == 0
+    assert sorted(zip(plan.items.tolist(), plan.agents.tolist(), plan.quantity.tolist())) == [(0, 0, 1), (1, 0, 1)]
+    monkeypatch.setattr(placement_mod._PlacementLP, "cap_sum", lambda self, columns, upper, time_limit: None)
+    rounded.clear()
+    placement_plan(cat, mult, capacity, ucost, time_limit=5, profile_table=0, improve=False)
+    assert abs(rounded[0] - 1.0) < 1e-5  # the uncapped vertex leaves the tech client out
+
+
+def test_placement_lp_capped_from_its_basis_matches_a_fresh_solve_with_the_row():
+    """`cap_sum` adds a row over some columns to the solved LP and solves again from its
+    basis: the same optimum as a new model with that row among its capacities."""
+    import scipy.sparse as sp
+
+    from scheduling.placement import _PlacementLP
+
+    (a_eq, b_eq, a_ub, b_ub, bounds), c1, _ = _small_placement_lp()
+    n = len(c1)
+    warm = _PlacementLP(c1, a_eq, b_eq, a_ub, b_ub, bounds)
+    x1, _ = warm.solve(10.0)
+    cols = np.arange(n // 2)
+    upper = 0.5 * float(x1[cols].sum())
+    assert upper > 0.5  # the row binds
+    x2 = warm.cap_sum(cols, upper, 10.0)
+    row = sp.csr_matrix((np.ones(len(cols)), (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, n))
+    fresh_x, _ = _PlacementLP(c1, a_eq, b_eq, sp.vstack([a_ub, row]).tocsr(), np.append(b_ub, upper), bounds).solve(10.0)
+    assert x2 is not None and x2[cols].sum() <= upper + 1e-6
+    assert abs(float(c1 @ x2) - float(c1 @ fresh_x)) < 1e-6 and float(c1 @ x2) >= float(c1 @ x1) - 1e-6
 
 
 def test_count_cut_is_certified_and_lifts_the_bound_to_the_optimum():
