@@ -668,7 +668,7 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
     group_out = float(vals[Y + S:].sum())
     if x[Yp + Sp:].sum() > group_out + 1e-6:
         # it left out more than the group LP: at most as many, from this basis (50k, `--seed 1`:
-        # 2.9 s; rounded, 201 left out with every seed of 14 tried, 202 in 8 of 8 without)
+        # 2.9 s; rounded, 201 left out with each of the 6 seeds tried, 202 with 5 of 8 without)
         capped = lps["plan"].cap_sum(Yp + Sp + np.arange(P), group_out + 1e-6,
                                      max(1.0, time_limit - (time.perf_counter() - t0)))
         if capped is not None:
