@@ -557,9 +557,9 @@ def _profile_lp(cat: PairCatalogue, mult: np.ndarray, capacity: np.ndarray, unas
       capacity is short the last points are packed differently, and it trades the last
       fraction of a client for costs the group LP does not see (50k `--seed 1`: 199.95 left
       out against 199.47). Held so, it rounds like the group LP, while every other group
-      takes the agents its profiles' costs choose (until late on 2026-12-07 every group was held on
-      every agent eligible for a short group, 303 of 400 on `--seed 1`, which cost ~90 000
-      and rounded to 202 there once the homes were kept to 2 decimals).
+      takes the agents its profiles' costs choose (until late on 2026-12-07 every group was
+      held on every agent eligible for a short group, 303 of 400 on `--seed 1`, which cost
+      ~90 000 and rounded to 202 there once the homes were kept to 2 decimals).
     """
     key = cat.tables[table][1]
     g_of = cat.item_group
