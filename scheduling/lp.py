@@ -204,6 +204,15 @@ class _LPMatrix:
         return b_eq, b_ub
 
 
+def limit_time(h, seconds: float | None) -> None:
+    """Give HiGHS object `h` `seconds` more to run (None: no limit). HiGHS counts its time limit
+    over every run of one object (until its 2.0), so a re-solve given less than the runs
+    before it took would stop at once."""
+    import highspy
+
+    h.setOptionValue("time_limit", h.getRunTime() + float(seconds) if seconds is not None else highspy.kHighsInf)
+
+
 def new_highs():
     """A silent HiGHS solver (highspy): HiGHS prints its banner on stdout when the first one
     of a process is made, which would break output such as a benchmark's JSON line."""
@@ -281,8 +290,7 @@ class _KeptLP:
         import highspy
 
         h = self.h
-        # HiGHS counts its time limit over every run of the object (until its 2.0)
-        h.setOptionValue("time_limit", h.getRunTime() + time_limit if time_limit is not None else highspy.kHighsInf)
+        limit_time(h, time_limit)
         if self.solved:
             h.setOptionValue("presolve", "off")
             # dual simplex from the last basis: the added columns keep it primal feasible, but

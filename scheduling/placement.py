@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from plein.progress import ProgressCallback, no_progress
+from scheduling.lp import limit_time
 
 
 def _count_cut(count_cut: tuple[int, float] | None) -> tuple[int, float]:
@@ -762,7 +763,7 @@ class _PlacementLP:
                  np.ones(len(columns)))
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)
-        h.setOptionValue("time_limit", h.getRunTime() + float(time_limit))  # HiGHS counts every run of the object
+        limit_time(h, time_limit)
         h.run()
         if h.getModelStatus() != self._highspy.HighsModelStatus.kOptimal:
             return None
@@ -784,7 +785,7 @@ class _PlacementLP:
             self._race(time_limit)
             h = self.h
         else:
-            h.setOptionValue("time_limit", h.getRunTime() + float(time_limit))  # HiGHS counts every run of the object
+            limit_time(h, time_limit)
             h.HandleUserInterrupt = True  # `cancel` from another thread
             h.run()
             h.HandleUserInterrupt = False
