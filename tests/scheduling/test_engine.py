@@ -281,10 +281,14 @@ def test_branch_and_cut_on_a_caseload_core():
     b = core.balance
     assert 0 <= ev.objective - mip.objective < b.w_max + 2 * (b.w_spread + b.w_team_spread)
     assert math.ceil(mip.bound - 1e-6) <= ev.objective
-    # beside the search, the better of the two is kept
+    # beside the search, the better of the two is kept: whatever the second process reached in
+    # the time (on a loaded machine it may not reach the optimum above), the result is no
+    # worse than its solution, evaluated as above
     res = solve_core(core, SolveOptions(time_limit=10, seed=1, mip_min_seconds=1))
-    assert res.mip is not None and res.mip["objective"] is not None
-    assert res.objective <= ev.objective and res.evaluation.feasible
+    assert res.mip is not None and res.mip["objective"] is not None, res.mip
+    assert res.evaluation.feasible
+    assert res.objective < res.mip["objective"] + b.w_max + 2 * (b.w_spread + b.w_team_spread)
+    assert res.bound <= ev.objective
 
 
 def _child_with(monkeypatch, target: str, message: str, core):
