@@ -256,6 +256,25 @@ def test_consolidate_undoes_an_attempt_that_cannot_place():
     assert (new == quota).all()
 
 
+def test_consolidate_skips_units_no_lighter_with_no_coach_beyond_one_that_failed():
+    """As above, H (4 points, coaches 0 and 1) finds no room: gathering frees 1 of the 2
+    points coach 0 lacks, and coach 1 has no seat. H2 (5 points, coach 0 only) is heavier
+    with no coach beyond H's, so it is not tried: the same batches as without it (until
+    2026-12-07 only units with the very same coaches were skipped). H3 (5 points) may also
+    go to coach 2, which is empty: it is tried and placed there."""
+    capacity = np.array([[10, 7, 10], [5, 2, 1]])
+    cat = _catalogue([4, 3, 4], [[0, 1], [0, 1], [0, 1]])  # P, S, H
+    _, alone = consolidate(cat, np.array([[2, 0, 0], [0, 2, 0], [0, 0, 0]]), capacity, np.array([2, 2, 1]))
+    assert alone["placed"] == 0 and alone["batches"] > 0
+    cat = _catalogue([4, 3, 4, 5, 5], [[0, 1], [0, 1], [0, 1], [0], [0, 2]])  # P, S, H, H2, H3
+    quota = np.array([[2, 0, 0], [0, 2, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+    new, stats = consolidate(cat, quota, capacity, np.array([2, 2, 1, 1, 1]))
+    assert stats["placed"] == 1 and new[4, 2] == 1  # H3 at coach 2
+    assert new[2].sum() == 0 and new[3].sum() == 0
+    # H3 is placed without gathering (coach 2 has room); H2 costs no batch
+    assert stats["batches"] == alone["batches"]
+
+
 def test_consolidate_evicts_a_unit_and_gathers_room_for_it_elsewhere():
     """H (4 points) fits only coach 0, which is full with E (4 points, also fine at coach 1).
     Coach 1 (6 points) holds F (3 points, also fine at coach 2): 3 free, one short of E.
