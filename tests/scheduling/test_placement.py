@@ -256,12 +256,12 @@ def test_consolidate_undoes_an_attempt_that_cannot_place():
     assert (new == quota).all()
 
 
-def test_consolidate_skips_units_no_lighter_with_no_coach_beyond_one_that_failed():
+def test_consolidate_does_not_retry_a_coach_where_a_unit_no_heavier_found_no_room():
     """As above, H (4 points, coaches 0 and 1) finds no room: gathering frees 1 of the 2
-    points coach 0 lacks, and coach 1 has no seat. H2 (5 points, coach 0 only) is heavier
-    with no coach beyond H's, so it is not tried: the same batches as without it (until
-    2026-12-07 only units with the very same coaches were skipped). H3 (5 points) may also
-    go to coach 2, which is empty: it is tried and placed there."""
+    points coach 0 lacks, and coach 1 has no seat. H2 (5 points, coach 0 only) is heavier,
+    and nothing was placed since, so coach 0 is not tried for it: the same batches as
+    without it (until 2026-12-07 only units with the very same coaches were skipped). H3 (5
+    points) may also go to coach 2, which is empty: it is tried and placed there."""
     capacity = np.array([[10, 7, 10], [5, 2, 1]])
     cat = _catalogue([4, 3, 4], [[0, 1], [0, 1], [0, 1]])  # P, S, H
     _, alone = consolidate(cat, np.array([[2, 0, 0], [0, 2, 0], [0, 0, 0]]), capacity, np.array([2, 2, 1]))
