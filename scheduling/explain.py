@@ -346,16 +346,13 @@ def start_joint_check(problem: CaseloadProblem) -> CaseloadProblem:
     Where no placement plan brings the shortfall. An intake of 500 into an approved 50k
     caseload: the LP takes 0.35-0.45 s of a 2 s target. The thread is left to finish when the
     answer is not needed; an LP that fails gives no joint check, as without the thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from scheduling.placement import shortfall
+    from scheduling.solve import in_thread
 
     cat = problem.catalogue
     if cat is None or cat.n_groups == 0 or problem.plan is not None:
         return problem
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joint-check")
-    pending = pool.submit(shortfall, cat, problem.core.multiplicity.copy(), problem.core.capacity.copy())
-    pool.shutdown(wait=False)
+    pending = in_thread("joint-check", shortfall, cat, problem.core.multiplicity.copy(), problem.core.capacity.copy())
     return replace(problem, joint_shortfall=pending)
 
 

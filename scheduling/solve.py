@@ -789,6 +789,29 @@ def catalogue_lp_bound(core: AssignmentCore, max_rounds: int, time_limit: float 
     return _replace(lp, pairs=(items, agents)) if np.isfinite(lp.bound) else None
 
 
+def _whole_lp_bound(core: AssignmentCore, lp: LPResult, k_cut: int, options: SolveOptions, time_limit: float | None) -> LPResult | None:
+    """The solve's bound where the pairs are candidates: the LP over every eligible pair
+    (`catalogue_lp_bound`) with `k_cut`, the whole number of units every assignment leaves
+    out certified by the count multipliers (`placement.count_certificate`; demo region: 61.50
+    unassigned, so at least 62), as a row. With the same count row as `lp`, the LP over the
+    candidates, it has that LP's rows, whose duals price every pair before its first round:
+    the LP over the candidates is not solved again (intake of 500 at 50k: 0.3 s of ~1.5 s)."""
+    same_rows = k_cut == (core.min_unassigned if core.unassigned_cost is not None else 0)
+    return catalogue_lp_bound(core, options.price_rounds, time_limit, duals=lp.duals if same_rows else None, min_unassigned=k_cut)
+
+
+def in_thread(name: str, fn, *args):
+    """`fn(*args)` started in a thread of its own (named `name`); the future of its result.
+    For HiGHS's LPs beside other work: HiGHS releases the interpreter while it solves. The
+    thread is left to finish when its answer is not taken."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    pending = pool.submit(fn, *args)
+    pool.shutdown(wait=False)
+    return pending
+
+
 def _upper(core: AssignmentCore, x: np.ndarray) -> int | None:
     """The objective of `x` as an upper bound on the optimum: only when `x` keeps every hard
     constraint and no cost part can be negative (so that the unassigned units of any better
@@ -892,6 +915,19 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
             lp = None
         else:
             lp_without_balance = True
+    # where the pairs are candidates and the bound is the LP over every eligible pair (below),
+    # wall-clock runs solve that LP in a thread while the start is rounded and repaired: it
+    # needs only the LP over the candidates' duals, and HiGHS releases the interpreter
+    # (intake of 500 into an approved 50k caseload: 0.35 s beside a 0.25 s repair)
+    whole_lp = (core.catalogue is not None and lp is not None and not lp_without_balance and np.isfinite(lp.bound)
+                and core.catalogue.n_fitting_pairs(core.capacity) <= options.price_max_pairs)
+    k_cut = 0  # the whole number of units every assignment leaves out, a row of that LP
+    if whole_lp and core.count_multipliers is not None and core.unassigned_cost is not None:
+        k_cut = core.catalogue.fewest_unassigned(core.count_multipliers, core.multiplicity, core.capacity)
+    whole_beside = None
+    if whole_lp and not options.deterministic:
+        whole_beside = in_thread("lp-all-pairs", _whole_lp_bound, core, lp, k_cut, options,
+                               max(1.0, min((options.price_share + options.ascent_share) * options.time_limit, left() - 0.5)))
     small = core.n_pairs <= 50_000
     # several-ejection chains only beyond the LP's size (where the CP-SAT repair
     # neighbourhoods reach few coaches); on the 5k demo region they made the final result
@@ -953,8 +989,6 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
     if core.catalogue is not None:
         # the pairs are candidates: only a bound over every eligible pair is a bound
         t_full = time.perf_counter()
-        whole_lp = (lp is not None and not lp_without_balance and np.isfinite(lp.bound)
-                    and core.catalogue.n_fitting_pairs(core.capacity) <= options.price_max_pairs)
         # in wall-clock runs the climb gives way to the LP over every pair when that follows:
         # fully priced, the LP is at least the climb's best, and pricing it is what the time
         # buys (intake of 500 at 50k: the climb 8 057 -> 8 057 in ~0.25 s; the LP, cut short,
@@ -1000,22 +1034,10 @@ def _solve(core, original, options, cb, t0, beside: _MIPBeside | None) -> SolveR
                 bound = max(bound, climb_after_all(None if options.deterministic else max(0.5, left() - 0.5), lp.multipliers))
         if whole_lp:
             cb(0.05, 1.0, "LP bound over every eligible pair")
-            share = options.price_share + (0.0 if climb else options.ascent_share)
-            # the whole number of units every assignment leaves out, certified by the count
-            # multipliers (`placement.count_certificate`), is a row of the LP (demo region:
-            # 61.50 unassigned, so at least 62)
-            k_cut = 0
-            if core.count_multipliers is not None and core.unassigned_cost is not None:
-                k_cut = core.catalogue.fewest_unassigned(core.count_multipliers, core.multiplicity, core.capacity)
-            # in wall-clock runs never past the solve's own limit (15 000 clients, 670k eligible
-            # pairs, 50 s: its first round alone ran 40 s of a 33 s solve)
-            # with the same count row as the LP over the candidates it has that LP's rows, whose
-            # duals price every pair before its first round: the LP over the candidates is not
-            # solved again (intake of 500 at 50k: 0.3 s of ~1.5 s)
-            same_rows = k_cut == (core.min_unassigned if core.unassigned_cost is not None else 0)
-            whole = catalogue_lp_bound(core, options.price_rounds,
-                                       None if options.deterministic else max(1.0, min(share * options.time_limit, left() - 0.5)),
-                                       duals=lp.duals if same_rows else None, min_unassigned=k_cut)
+            # in wall-clock runs started beside the start's repair (above), never past the
+            # solve's own limit there (15 000 clients, 670k eligible pairs, 50 s: its first
+            # round alone ran 40 s of a 33 s solve)
+            whole = whole_beside.result() if whole_beside is not None else _whole_lp_bound(core, lp, k_cut, options, None)
             if whole is not None:
                 core.notes.setdefault("bound", {}).update(
                     {"lp_all_pairs": round(whole.bound, 1), "lp_all_pairs_count_cut": k_cut, "lp_all_pairs_rounds": whole.rounds,
