@@ -1098,9 +1098,9 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     approved 50k caseloads 208-212 instead of 215-217 on `--seed 1`). When gathering leaves
     the target short, the lightest unit on it that would free enough (of `evictions` tried)
     is *evicted* and placed elsewhere the same way, `depth` levels deep, never drawing on a
-    coach higher up the chain: so room also flows from coaches that are not eligible for g. Evictions are tried only for groups
-    with more units left than the LP leaves unassigned (`lp_short`, per group; all groups
-    when None): elsewhere the room is not there to find. An attempt that does not end in a
+    coach higher up the chain: so room also flows from coaches that are not eligible for g.
+    Evictions are tried only for groups with more units left than the LP leaves unassigned
+    (`lp_short`, per group; all groups when None): elsewhere the room is not there to find. An attempt that does not end in a
     placement is undone, so until the next placement a target coach is not tried again for
     a unit at least as heavy as one that found no room there with as many evictions or more
     (as many placed in 155-291 batches instead of 438-1 101 on intakes of 500 into approved 50k
@@ -1130,7 +1130,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     one_hot = np.zeros((len(types), G), dtype=np.float32)  # float: the products below go to BLAS
     one_hot[t_of, np.arange(G)] = 1
     eligible_f = eligible.astype(np.float32)
-    held = (Q > 0).astype(np.float32)  # Q > 0, kept up to date by `apply` and `add`
+    occupied = (Q > 0).astype(np.float32)  # Q > 0, kept up to date by `apply` and `add`
     type_groups = [np.flatnonzero(t_of == t) for t in range(len(types))]  # each type's groups, in order
     diff = types[:, None] - types[None, :]
 
@@ -1148,8 +1148,8 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             Q[k, c] += sign
             room[b] += sign * p[k]
             room[c] -= sign * p[k]
-            held[k, b], held[k, c] = Q[k, b] > 0, Q[k, c] > 0
-        held[h, c], held[h, b] = Q[h, c] > 0, Q[h, b] > 0
+            occupied[k, b], occupied[k, c] = Q[k, b] > 0, Q[k, c] > 0
+        occupied[h, c], occupied[h, b] = Q[h, c] > 0, Q[h, b] > 0
 
     def gather(c, need, banned) -> list:
         stats["batches"] += 1
@@ -1160,17 +1160,17 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             donors = donors[~np.isin(donors, list(banned))]
         if len(donors) == 0:
             return []
-        h_t = np.unique(t_of[on_c])
+        on_rows = np.flatnonzero(on_c)
+        h_t = np.unique(t_of[on_rows])
         # only units lighter than the heaviest on c come to it by a swap (whole moves below
         # only send units away)
-        in_rows = np.flatnonzero(elig_c & (p < (p[on_c].max() if len(h_t) else 0)))
+        in_rows = np.flatnonzero(elig_c & (p < (p[on_rows].max() if len(on_rows) else 0)))
         k_t = np.unique(t_of[in_rows])
         # a unit of type t on c may go to donor b / a unit of type t on b may come to c
-        on_rows = np.flatnonzero(on_c)
         # (products over every coach, then the donors' columns: 2.5-3x faster than taking the
         # donors' columns first)
         out_ok = ((one_hot[h_t][:, on_rows] @ eligible_f[on_rows]) > 0)[:, donors]
-        in_ok = ((one_hot[k_t][:, in_rows] @ held[in_rows]) > 0)[:, donors]
+        in_ok = ((one_hot[k_t][:, in_rows] @ occupied[in_rows]) > 0)[:, donors]
         # only donors where some swap can be made (the same candidates, a smaller array below)
         both = out_ok.any(axis=0) & in_ok.any(axis=0)
         swap_donors = donors[both]
@@ -1182,7 +1182,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
             dv = diff[h_t[hh], k_t[kk]]
             fit = dv <= room[swap_donors].max()  # a swap no donor has room for is none
             hh, kk, dv = hh[fit], kk[fit], dv[fit]
-        if len(swap_donors) and len(hh):
+        if len(swap_donors) and len(hh):  # (the same test after that filter)
             # per donor the pair of the largest gain that may be made there, the first in
             # (out, in) order among equals: the pairs sorted by gain (stable), then each
             # donor's first allowed one (before 2026-12-07 an int32 matrix of gains, argmax:
@@ -1197,8 +1197,8 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
                             swap_donors[j].tolist()))
         # whole moves: per donor with a seat, the heaviest unit on c that may go there and fits
         seated = donors[seats[donors] >= 1]
-        if len(seated) and on_c.any():
-            rows = np.flatnonzero(on_c)
+        if len(seated) and len(on_rows):
+            rows = on_rows
             fits = eligible[np.ix_(rows, seated)] & (p[rows][:, None] <= room[seated][None, :])
             heaviest = np.where(fits, p[rows][:, None], -1).argmax(axis=0)  # the first of the heaviest
             j = np.flatnonzero(fits.any(axis=0))
@@ -1235,7 +1235,7 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
 
     def add(g, c, sign=1):
         Q[g, c] += sign
-        held[g, c] = Q[g, c] > 0
+        occupied[g, c] = Q[g, c] > 0
         room[c] -= sign * p[g]
         seats[c] -= sign
 
