@@ -1,7 +1,8 @@
 """The dashboard: server-rendered pages (Jinja2, plain CSS, inline SVG charts; no front-end
 build step) for team managers and employer services.
 
-- Managers: caseload balance per coach and team as a chart, optimisations (start, follow),
+- Managers: caseload balance per coach and team as a chart, optimisations (a rebalance, an
+  intake or a what-if about one coach, with an optional handover cap; start, follow),
   a proposal's moves with reasons and before/after figures, approve and reject.
 - Employer services: open vacancies, a vacancy's candidate list with reasons (the candidate
   card, without sensitive fields), and recording an outcome.
@@ -202,43 +203,151 @@ def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: st
 
 @router.get("/caseload")
 def caseload_page(request: Request, principal: PagePrincipal):
+    return _caseload_page(request, principal)
+
+
+def _caseload_page(request: Request, principal: Principal, error: str | None = None, form: dict[str, str] | None = None,
+                   status_code: int = 200):
     service = service_of(request)
-    error = None
     balance = None
     try:
         balance = caseload_service.balance(service)
     except ProblemError as exc:
-        error = exc.detail
+        error = error or exc.detail
     from plein.storage.operational import proposals
 
     with service.engine.connect() as conn:
         rows = conn.execute(
             sa.select(proposals.c.id, proposals.c.created_at, proposals.c.created_by, proposals.c.mode, proposals.c.status,
-                      proposals.c.decided_by)
+                      proposals.c.decided_by, proposals.c.params)
             .order_by((proposals.c.status == "pending").desc(), proposals.c.created_at.desc())
             .limit(20)
         ).mappings().all()
     _, jobs = service.jobs.list(limit=5)
     return render(
-        request, "caseload.html", principal,
-        balance=balance, error=error,
+        request, "caseload.html", principal, status_code=status_code,
+        balance=balance, error=error, form=form or {}, today=dt.date.today().isoformat(),
         # coaches by name and id (two coaches may share a name), the ones away marked
         coach_chart=bar_chart([{**c, "label": f"{c['name']} · {c['id']}" + ("" if c.get("available", True) else " (away)")}
                                for c in balance["coaches"]], label_key="label") if balance else None,
         team_chart=bar_chart(balance["teams"]) if balance else None,
-        proposals=[dict(r) for r in rows], jobs=jobs,
+        proposals=[{**dict(r), "asked": describe_request(r["mode"], r["params"] or {})} for r in rows], jobs=jobs,
     )
 
 
+class FormError(ValueError):
+    """A field of a dashboard form that cannot be used, said for the person who filled it in."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+
+
+#: what a what-if may change about one coach (the form's "event")
+WHAT_IF_EVENTS = {"leaves": "leaves", "absent": "is absent", "capacity": "gets a new capacity"}
+
+
+def optimisation_options(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """(mode, options) for `caseload_service.start_optimisation` from the optimise forms'
+    fields (all text, empty when not filled in). Raises `FormError` naming the field and what
+    it needs; the coach itself is checked against the region by the service."""
+    mode = (form.get("mode") or "full").strip()
+    if mode not in ("full", "intake", "what_if"):
+        raise FormError("Mode", f"choose a rebalance, intakes only or a what-if (got {mode!r})")
+    options: dict[str, Any] = {}
+    limit = (form.get("time_limit") or "").strip()
+    if limit:
+        try:
+            seconds = float(limit)
+        except ValueError:
+            raise FormError("Time limit", f"enter a number of seconds (got {limit!r})") from None
+        if not 1 <= seconds <= 3600:
+            raise FormError("Time limit", f"enter between 1 and 3600 seconds (got {limit})")
+        options["time_limit"] = seconds
+    cap = (form.get("max_handovers") or "").strip()
+    if cap:
+        if not cap.isdigit():
+            raise FormError("At most … handovers", f"enter a whole number of 0 or more, or leave it empty for no cap (got {cap!r})")
+        options["max_handovers"] = int(cap)
+    coach, event = (form.get("coach_id") or "").strip(), (form.get("event") or "").strip()
+    filled = [name for name in ("coach_id", "event", "absent_from", "absent_until", "capacity_points") if (form.get(name) or "").strip()]
+    if mode != "what_if":
+        if filled:
+            raise FormError("What if", "a coach and a change belong to a what-if, not to a rebalance or intakes")
+        return mode, options
+    if not coach:
+        raise FormError("Coach", "choose the coach the what-if is about")
+    if event not in WHAT_IF_EVENTS:
+        raise FormError("Change", f"choose what happens to the coach: leaves, is absent or gets a new capacity (got {event!r})")
+
+    def day(name: str, label: str) -> dt.date | None:
+        value = (form.get(name) or "").strip()
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise FormError(label, f"enter a date as YYYY-MM-DD (got {value!r})") from None
+
+    if event == "leaves":
+        options["coach_leaves"] = [coach]
+    elif event == "absent":
+        start, end = day("absent_from", "Absent from"), day("absent_until", "Absent until")
+        if start is None:
+            raise FormError("Absent from", "enter the first day of the absence")
+        if end is not None and end < start:
+            raise FormError("Absent until", f"the last day ({end}) is before the first ({start})")
+        options["coach_absent"] = [[coach, start.isoformat(), end.isoformat() if end else None]]
+    else:
+        value = (form.get("capacity_points") or "").strip()
+        try:
+            points = float(value)
+        except ValueError:
+            raise FormError("New capacity", f"enter the coach's capacity in caseload points (got {value!r})") from None
+        if not (math.isfinite(points) and points >= 0):
+            raise FormError("New capacity", f"enter 0 points or more (got {value})")
+        options["capacity"] = {coach: points}
+    return mode, options
+
+
+def describe_request(mode: str, options: dict[str, Any]) -> str:
+    """What an optimisation was asked to do, in words (for the proposal and job pages)."""
+    parts = [{"full": "rebalance all caseloads", "intake": "assign new intakes only", "what_if": "what if"}.get(mode, mode)]
+    changes = [f"{c} leaves" for c in options.get("coach_leaves") or []]
+    for c, start, end in options.get("coach_absent") or []:
+        changes.append(f"{c} is absent from {start}" + (f" until {end}" if end else ""))
+    changes += [f"{c} has a capacity of {p:g} points" for c, p in (options.get("capacity") or {}).items()]
+    if changes:
+        parts[0] += ": " + ", ".join(changes)
+    if options.get("max_handovers") is not None:
+        parts.append(f"at most {options['max_handovers']} handovers")
+    if options.get("time_limit") is not None:
+        parts.append(f"time limit {float(options['time_limit']):g} s")
+    return "; ".join(parts)
+
+
+FormText = Annotated[str, Form(max_length=100)]
+
+
 @router.post("/optimise")
-def optimise(request: Request, principal: PagePrincipal, mode: Annotated[str, Form(max_length=20)] = "full",
-             csrf: Annotated[str, Form(max_length=100)] = ""):
+def optimise(request: Request, principal: PagePrincipal, csrf: FormText = "", mode: FormText = "full",
+             time_limit: FormText = "", max_handovers: FormText = "", coach_id: FormText = "", event: FormText = "",
+             absent_from: FormText = "", absent_until: FormText = "", capacity_points: FormText = ""):
+    """Start a rebalance, an intake or a what-if from the caseload page. A field that cannot be
+    used shows the page again with what it needs and the form as filled in; nothing starts."""
     _check_csrf(request, csrf)
-    if mode not in ("full", "intake"):
-        raise ProblemError("validation-error", f"Unknown mode {mode!r}: choose full or intake.")
+    form = {"mode": mode, "time_limit": time_limit, "max_handovers": max_handovers, "coach_id": coach_id, "event": event,
+            "absent_from": absent_from, "absent_until": absent_until, "capacity_points": capacity_points}
     service = service_of(request)
-    job_id = caseload_service.start_optimisation(service, mode, {}, principal.name)
-    service.audit.record(principal, "start", "optimisation", job_id, {"mode": mode, "via": "dashboard"})
+    try:
+        mode, options = optimisation_options(form)
+        job_id = caseload_service.start_optimisation(service, mode, options, principal.name)
+    except FormError as exc:
+        return _caseload_page(request, principal, f"Not started. {exc}", form, 422)
+    except ProblemError as exc:
+        if exc.status != 422:
+            raise
+        return _caseload_page(request, principal, f"Not started. {exc.detail}", form, 422)
+    service.audit.record(principal, "start", "optimisation", job_id, {"mode": mode, "options": options, "via": "dashboard"})
     return RedirectResponse(f"/dashboard/jobs/{job_id}?done=started", status_code=303)
 
 
@@ -248,7 +357,9 @@ def job_page(request: Request, job_id: IdPath, principal: PagePrincipal):
     job = service.jobs.get(job_id)
     if job is None:
         return render(request, "not_found.html", principal, status_code=404, what=f"job {job_id}")
-    return render(request, "job.html", principal, job=job)
+    params = job.get("params") or {}
+    asked = describe_request(params["mode"], params.get("options") or {}) if job.get("kind") == "optimise" and params.get("mode") else None
+    return render(request, "job.html", principal, job=job, asked=asked)
 
 
 @router.post("/jobs/{job_id}/cancel")
@@ -283,7 +394,7 @@ def _proposal_page(request: Request, proposal_id: str, principal: Principal, err
         proposal=row, result=result, moves=result.get("moves") or [], unassigned=result.get("unassigned") or [],
         lose_coach=sum(1 for u in result.get("unassigned") or [] if u.get("from_coach")),
         stale=caseload_service.stale_reason(service, proposal_id) if row["status"] == "pending" else None,
-        figures=_figures(result), loads=_load_rows(result), error=error,
+        figures=_figures(result), loads=_load_rows(result), error=error, asked=describe_request(row["mode"], row["params"] or {}),
     )
 
 

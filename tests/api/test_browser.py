@@ -74,13 +74,19 @@ def _login(page, base: str, key: str) -> None:
     page.click("form[action='/dashboard/login'] button[type=submit]")
 
 
-def test_manager_sees_balance_and_approves_a_proposal(server, browser):
+def _manager_on_caseloads(server, browser):
+    """(env, base url, page) with a manager logged in on the caseload page."""
     pytest.importorskip("scheduling.approval")
     env, base = server
     page = browser.new_page()
     page.set_default_timeout(60_000)
     _login(page, base, env.keys["manager"])
     page.wait_for_url(f"{base}/dashboard/caseload")
+    return env, base, page
+
+
+def test_manager_sees_balance_and_approves_a_proposal(server, browser):
+    env, base, page = _manager_on_caseloads(server, browser)
     bars = page.locator("svg.chart g.bar")
     assert bars.count() >= 6, "one bar per coach (4) and per team (2)"
     assert page.locator("svg.chart[aria-label='Caseload per coach']").is_visible()
@@ -104,6 +110,26 @@ def test_manager_sees_balance_and_approves_a_proposal(server, browser):
     assert page.inner_text("#proposal-status") == "approved"
     assert "The proposal is approved" in page.inner_text("main")
     assert env.get("/v1/caseload/balance", "manager").json()["unassigned_clients"] == 0
+    page.close()
+
+
+def test_manager_asks_a_what_if_in_the_browser(server, browser):
+    """The what-if form: a wrong capacity is refused on the page with the form kept, the
+    corrected one runs and its proposal says what was asked."""
+    env, base, page = _manager_on_caseloads(server, browser)
+    page.select_option("#coach_id", "coach-b1")
+    page.select_option("#event", "capacity")
+    page.fill("#capacity_points", "")
+    page.click("text=Start what-if")
+    assert "Not started. New capacity: enter the coach's capacity in caseload points" in page.inner_text("#page-error")
+    assert page.input_value("#coach_id") == "coach-b1" and page.input_value("#event") == "capacity", "the form as filled in"
+    page.fill("#capacity_points", "8")
+    page.click("text=Start what-if")
+    page.wait_for_url("**/dashboard/jobs/**")
+    assert "Asked: what if: coach-b1 has a capacity of 8 points" in page.inner_text("#asked")
+    page.click("text=Open the proposal")
+    page.wait_for_url("**/dashboard/proposals/**")
+    assert "coach-b1 has a capacity of 8 points" in page.inner_text("#asked")
     page.close()
 
 

@@ -180,3 +180,118 @@ def test_a_running_optimisation_is_cancelled_from_its_page(api, long_work):
     page = api.client.get(f"/dashboard/jobs/{job_id}", headers=h).text
     assert '<strong class="job-status">cancelled</strong>' in page and "Nothing was stored." in page
     assert "/cancel" not in page
+
+
+def _job_of(r) -> str:
+    assert r.status_code == 303, r.text
+    return r.headers["location"].split("/")[-1].split("?")[0]
+
+
+def test_a_what_if_is_started_from_the_caseload_page(api):
+    """A manager asks "what if coach-a1 leaves?" on the page: the job and the proposal say
+    what was asked, and the proposal moves every client coach-a1 has to a coach who stays."""
+    pytest.importorskip("scheduling.approval")
+    h = login(api, "manager")
+    page = api.client.get("/dashboard/caseload", headers=h).text
+    form = page[page.index('id="what-if-form"'):]
+    assert '<option value="coach-a1">Anna de Vries · coach-a1</option>' in form[:form.index("</form>")]
+    data = {"mode": "what_if", "coach_id": "coach-a1", "event": "leaves", "time_limit": "5", "max_handovers": "",
+            "absent_from": "", "absent_until": "", "capacity_points": "", "csrf": csrf_token(api.keys["manager"])}
+    job_id = _job_of(api.client.post("/dashboard/optimise", headers=h, data=data, follow_redirects=False))
+    assert api.service.jobs.wait_idle(120)
+    job = api.get(f"/v1/jobs/{job_id}", "manager").json()
+    assert job["status"] == "done", job
+    assert job["params"] == {"mode": "what_if", "options": {"time_limit": 5.0, "coach_leaves": ["coach-a1"]}}
+    assert "Asked: what if: coach-a1 leaves; time limit 5 s." in api.client.get(f"/dashboard/jobs/{job_id}", headers=h).text
+    pid = job["result"]["proposal_id"]
+    body = api.get(f"/v1/proposals/{pid}", "manager").json()
+    assert body["mode"] == "what_if" and body["params"]["coach_leaves"] == ["coach-a1"]
+    had = {c["id"] for c in api.get("/v1/clients?coach_id=coach-a1&limit=500", "manager").json()["items"]}
+    assert had, "the test region gives coach-a1 clients"
+    moved_off = {m["client_id"] for m in body["result"]["moves"] if m["from_coach"] == "coach-a1"}
+    left_without = {u["client_id"] for u in body["result"]["unassigned"] if u.get("from_coach") == "coach-a1"}
+    assert moved_off | left_without == had
+    assert all(m["to_coach"] != "coach-a1" for m in body["result"]["moves"])
+    assert "Asked: what if: coach-a1 leaves" in api.client.get(f"/dashboard/proposals/{pid}", headers=h).text
+    assert "what if: coach-a1 leaves" in api.client.get("/dashboard/caseload", headers=h).text, "the proposals table says what was asked"
+    audit = api.get("/v1/audit?resource=optimisation", "admin").json()["items"]
+    assert audit[0]["detail"]["options"] == {"time_limit": 5.0, "coach_leaves": ["coach-a1"]}
+
+
+def test_an_absence_and_a_new_capacity_are_asked_in_the_what_if_form(api):
+    pytest.importorskip("scheduling.approval")
+    import datetime as dt
+
+    h, csrf = login(api, "manager"), csrf_token(api.keys["manager"])
+    start = dt.date.today() + dt.timedelta(days=7)
+    data = {"mode": "what_if", "coach_id": "coach-b2", "event": "absent", "absent_from": start.isoformat(), "absent_until": "",
+            "capacity_points": "", "time_limit": "5", "max_handovers": "3", "csrf": csrf}
+    job_id = _job_of(api.client.post("/dashboard/optimise", headers=h, data=data, follow_redirects=False))
+    data.update(event="capacity", absent_from="", capacity_points="12.5", max_handovers="")
+    job2 = _job_of(api.client.post("/dashboard/optimise", headers=h, data=data, follow_redirects=False))
+    assert api.service.jobs.wait_idle(120)
+    first = api.get(f"/v1/jobs/{job_id}", "manager").json()
+    assert first["params"]["options"] == {"time_limit": 5.0, "max_handovers": 3, "coach_absent": [["coach-b2", start.isoformat(), None]]}
+    second = api.get(f"/v1/jobs/{job2}", "manager").json()
+    assert second["params"]["options"] == {"time_limit": 5.0, "capacity": {"coach-b2": 12.5}}
+    for job in (first, second):
+        assert job["status"] == "done", job
+    p1 = api.get(f"/v1/proposals/{first['result']['proposal_id']}", "manager").json()
+    assert p1["result"]["after"]["summary"]["handovers"] <= 3, "the cap holds"
+    page = api.client.get(f"/dashboard/proposals/{first['result']['proposal_id']}", headers=h).text
+    assert f"Asked: what if: coach-b2 is absent from {start.isoformat()}; at most 3 handovers; time limit 5 s." in page
+    page = api.client.get(f"/dashboard/proposals/{second['result']['proposal_id']}", headers=h).text
+    assert "Asked: what if: coach-b2 has a capacity of 12.5 points; time limit 5 s." in page
+
+
+def test_a_rebalance_with_a_handover_cap_from_the_page(api):
+    pytest.importorskip("scheduling.approval")
+    h = login(api, "manager")
+    data = {"mode": "full", "max_handovers": "0", "time_limit": "5", "csrf": csrf_token(api.keys["manager"])}
+    job_id = _job_of(api.client.post("/dashboard/optimise", headers=h, data=data, follow_redirects=False))
+    assert api.service.jobs.wait_idle(120)
+    job = api.get(f"/v1/jobs/{job_id}", "manager").json()
+    assert job["params"] == {"mode": "full", "options": {"time_limit": 5.0, "max_handovers": 0}}
+    body = api.get(f"/v1/proposals/{job['result']['proposal_id']}", "manager").json()
+    assert body["params"]["max_handovers"] == 0
+    assert body["result"]["after"]["summary"]["handovers"] == 0
+    # without the cap the same rebalance hands clients over (so the cap is what kept them)
+    data.update(max_handovers="")
+    job_id = _job_of(api.client.post("/dashboard/optimise", headers=h, data=data, follow_redirects=False))
+    assert api.service.jobs.wait_idle(120)
+    pid = api.get(f"/v1/jobs/{job_id}", "manager").json()["result"]["proposal_id"]
+    assert api.get(f"/v1/proposals/{pid}", "manager").json()["result"]["after"]["summary"]["handovers"] > 0
+
+
+@pytest.mark.parametrize("fields, said", [
+    ({"mode": "full", "time_limit": "soon"}, "Time limit: enter a number of seconds (got 'soon')"),
+    ({"mode": "full", "time_limit": "0"}, "Time limit: enter between 1 and 3600 seconds (got 0)"),
+    ({"mode": "intake", "max_handovers": "-2"}, "At most … handovers: enter a whole number of 0 or more"),
+    ({"mode": "rebalance"}, "Mode: choose a rebalance, intakes only or a what-if (got 'rebalance')"),
+    ({"mode": "full", "coach_id": "coach-a1", "event": "leaves"}, "What if: a coach and a change belong to a what-if"),
+    ({"mode": "what_if", "event": "leaves"}, "Coach: choose the coach the what-if is about"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "retires"}, "Change: choose what happens to the coach"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "absent"}, "Absent from: enter the first day of the absence"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "absent", "absent_from": "10-12-2026"},
+     "Absent from: enter a date as YYYY-MM-DD (got '10-12-2026')"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "absent", "absent_from": "2026-12-20", "absent_until": "2026-12-10"},
+     "Absent until: the last day (2026-12-10) is before the first (2026-12-20)"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "capacity", "capacity_points": "-5"}, "New capacity: enter 0 points or more (got -5)"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "capacity", "capacity_points": "nan"}, "New capacity: enter 0 points or more"),
+    ({"mode": "what_if", "coach_id": "coach-a1", "event": "capacity"}, "New capacity: enter the coach's capacity in caseload points"),
+    # checked against the region by the service, as the API does
+    ({"mode": "what_if", "coach_id": "coach-zz", "event": "leaves"}, "coach_leaves: coach 'coach-zz'"),
+])
+def test_an_optimise_form_that_cannot_be_used_says_which_field_and_starts_nothing(api, fields, said):
+    h = login(api, "manager")
+    r = api.client.post("/dashboard/optimise", headers=h, data={**fields, "csrf": csrf_token(api.keys["manager"])})
+    assert r.status_code == 422, r.text
+    import html
+
+    error = html.unescape(r.text[r.text.index('id="page-error"'):])
+    assert error.startswith('id="page-error">Not started. ') and said in error[:error.index("</p>")], error[:500]
+    assert "Per coach" in r.text, "the whole caseload page, to try again"
+    if fields.get("coach_id") == "coach-a1" and fields["mode"] == "what_if":
+        form = r.text[r.text.index('id="what-if-form"'):]
+        assert '<option value="coach-a1" selected>' in form, "the form as it was filled in"
+    assert api.get("/v1/jobs", "manager").json()["total"] == 0
