@@ -202,11 +202,12 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         ladder,
         matching,
         models,
+        results,
         teams,
         vacancies,
     )
 
-    for module in (health, clients, coaches, teams, employers, vacancies, caseload, matching, ladder, models, audit):
+    for module in (health, clients, coaches, teams, employers, vacancies, caseload, matching, ladder, results, models, audit):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     dashboard.install(app)

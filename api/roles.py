@@ -87,6 +87,8 @@ ROLE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     # ladder
     ("GET", "/v1/clients/{client_id}/ladder"): _PEOPLE_READ,
     ("GET", "/v1/coaches/{coach_id}/worklist"): _PEOPLE_READ,
+    # results (management information: aggregates per team, municipality, benefit type)
+    ("GET", "/v1/results/ladder"): _CASELOAD,
     # models
     ("GET", "/v1/models"): ALL_ROLES,
     ("POST", "/v1/models/reload"): frozenset({DS}),
@@ -103,6 +105,7 @@ ROLE_MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/dashboard/jobs/{job_id}/cancel"): _CASELOAD,
     ("GET", "/dashboard/proposals/{proposal_id}"): _CASELOAD,
     ("POST", "/dashboard/proposals/{proposal_id}/decision"): _DECIDE,
+    ("GET", "/dashboard/results"): _CASELOAD,
     ("GET", "/dashboard/vacancies"): frozenset({MG, ES, AD}),
     ("GET", "/dashboard/vacancies/{vacancy_id}"): frozenset({MG, ES, AD}),
     ("POST", "/dashboard/vacancies/{vacancy_id}/outcomes"): frozenset({ES, AD}),

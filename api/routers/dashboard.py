@@ -3,7 +3,8 @@ build step) for team managers and employer services.
 
 - Managers: caseload balance per coach and team as a chart, optimisations (a rebalance, an
   intake or a what-if about one coach, with an optional handover cap; start, follow),
-  a proposal's moves with reasons and before/after figures, approve and reject.
+  a proposal's moves with reasons and before/after figures, approve and reject; results on
+  the participatieladder over a period per team, municipality or benefit type.
 - Employer services: open vacancies, a vacancy's candidate list with reasons (the candidate
   card, without sensitive fields), and recording an outcome.
 
@@ -173,31 +174,44 @@ async def logout():
 # -- managers -----------------------------------------------------------------------------
 
 
-def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: str = "load", width: int = 640) -> dict[str, Any]:
-    """Geometry for a horizontal bar chart of loads (1.0 = full), drawn as inline SVG."""
+def _load_title(r: dict[str, Any], label: str) -> str:
+    return (f"{label}: {r.get('clients')} clients, {r.get('points', 0):.0f} of {r.get('capacity_points', 0):.0f} points"
+            + (f"; {r['unavailable_reason']}" if r.get("unavailable_reason") else ""))
+
+
+def bar_chart(rows: list[dict[str, Any]], label_key: str = "name", value_key: str = "load", width: int = 640,
+              reference: float | None = 1.0, reference_label: str = "100% of capacity", flag_over: bool = True,
+              title=_load_title) -> dict[str, Any]:
+    """Geometry for a horizontal bar chart of shares (loads: 1.0 = full), drawn as inline SVG
+    (`_chart.html`). A dashed line marks `reference` (none when None); with `flag_over`, bars
+    above it are drawn as over. A row whose value is None gets no bar and the text "too few".
+    `title(row, label)` is each bar's tooltip."""
     bar_h, gap, right = 18, 6, 60
     # room for the longest label (~6.5 px a character at the chart's font), within reason
     label_w = int(min(0.5 * width, max(120, 6.5 * max([len(str(r.get(label_key) or r.get("id"))) for r in rows] or [0]) + 12)))
-    top = max([1.0] + [float(r.get(value_key) or 0) for r in rows])
-    scale_max = math.ceil(top * 4) / 4  # next quarter
+    values = [r.get(value_key) for r in rows]
+    top = max([reference or 0.0] + [float(v) for v in values if v is not None] + [1e-9])
+    scale_max = math.ceil(top * 4) / 4 if reference == 1.0 else top * 1.1  # loads: the next quarter
     plot_w = width - label_w - right
     bars = []
     for i, r in enumerate(rows):
-        v = float(r.get(value_key) or 0)
+        v = r.get(value_key)
+        label = str(r.get(label_key) or r.get("id"))
         bars.append({
             "y": i * (bar_h + gap),
-            "w": round(plot_w * v / scale_max, 1),
-            "label": str(r.get(label_key) or r.get("id")),
+            "w": 0.0 if v is None else round(plot_w * float(v) / scale_max, 1),
+            "label": label,
             "value": v,
-            "over": v > 1.0,
+            "text": "too few" if v is None else f"{float(v) * 100:.0f}%",
+            "over": flag_over and reference is not None and v is not None and float(v) > reference,
             "away": r.get("available") is False,
-            "title": f"{r.get(label_key)}: {r.get('clients')} clients, {r.get('points', 0):.0f} of {r.get('capacity_points', 0):.0f} points"
-                     + (f"; {r['unavailable_reason']}" if r.get("unavailable_reason") else ""),
+            "title": title(r, label),
         })
     height = max(1, len(rows)) * (bar_h + gap)
     return {
         "bars": bars, "bar_h": bar_h, "label_w": label_w, "plot_w": plot_w, "width": width, "height": height + 20,
-        "full_x": round(label_w + plot_w / scale_max, 1), "scale_max": scale_max,
+        "full_x": None if reference is None else round(label_w + plot_w * reference / scale_max, 1), "scale_max": scale_max,
+        "reference_label": reference_label,
     }
 
 
@@ -462,6 +476,49 @@ def decide(request: Request, proposal_id: IdPath, principal: PagePrincipal,
             return _proposal_page(request, proposal_id, principal, error=exc.detail, status_code=exc.status)
         raise
     return RedirectResponse(f"/dashboard/proposals/{proposal_id}?done={action}d", status_code=303)
+
+
+# -- results ----------------------------------------------------------------------------
+
+GROUPING_LABELS = {"team": "team", "municipality": "municipality", "benefit_type": "benefit type"}
+
+
+@router.get("/results")
+def results_page(request: Request, principal: PagePrincipal,
+                 start: Annotated[str, Query(max_length=20)] = "", end: Annotated[str, Query(max_length=20)] = "",
+                 by: Annotated[str, Query(max_length=20)] = "team"):
+    """Results on the participatieladder over a period (the API's `GET /v1/results/ladder`):
+    the share who rose per group as a chart against the region's, and every figure in a table.
+    A period or grouping that cannot be used shows the form again with what it needs."""
+    from api.routers.results import default_period, ladder_results
+    from plein.domain import RUNG_LABELS, Rung
+
+    form = {"start": start, "end": end, "by": by}
+    error, results, status = None, None, 200
+    try:
+        d_end = dt.date.fromisoformat(end) if end else dt.date.today()
+    except ValueError:
+        error, status = f"Until: enter a date as YYYY-MM-DD (got {end!r}).", 422
+    else:
+        try:
+            d_start = dt.date.fromisoformat(start) if start else default_period(d_end)[0]
+        except ValueError:
+            error, status = f"From: enter a date as YYYY-MM-DD (got {start!r}).", 422
+        else:
+            form.update(start=d_start.isoformat(), end=d_end.isoformat())
+            try:
+                results = ladder_results(service_of(request), d_start, d_end, by)
+            except ProblemError as exc:
+                error, status = exc.detail, exc.status
+    chart = None
+    if results:
+        share = results["total"]["rose_share"]
+        chart = bar_chart(results["groups"], label_key="name", value_key="rose_share", reference=share,
+                          reference_label=f"whole caseload: {share * 100:.0f}%" if share is not None else "",
+                          flag_over=False,
+                          title=lambda r, label: f"{label}: {r['rose']} of {r['could_rise']} who could rise rose")
+    return render(request, "results.html", principal, status_code=status, form=form, results=results, error=error,
+                  chart=chart, groupings=GROUPING_LABELS, rung_labels={int(r): RUNG_LABELS[r] for r in Rung})
 
 
 # -- employer services ------------------------------------------------------------------
