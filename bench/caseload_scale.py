@@ -1,6 +1,6 @@
 """Benchmark: the caseload optimiser at regional scale, on a generated region.
 
-    plein bench caseload --clients 50000 --time-limit 50 --intake 500 --intake-time-limit 1.0
+    plein bench caseload --clients 50000 --time-limit 50 --intake 500 --intake-time-limit 1.0 --what-if-leave 3
 
 1. **Full rebalance** of the whole caseload with every constraint (specialisations,
    municipalities, absences, points capacity, client maximum, continuity, sector fit, travel,
@@ -10,6 +10,13 @@
    rebalance leaves it when approved (`Proposal.applied_to`), where coaches are filled to
    what fits and some of the new clients find no room (the figures then include the
    explanation of why).
+3. **What-if**: on that approved caseload, `--what-if-leave` coaches (3; drawn with the seed
+   among those who carry clients) leave, with a time limit of `--what-if-time-limit` (30 s):
+   only what must move, moves (`forced` counts the clients of the leaving coaches placed with
+   another, `lose_coach` the clients who had a coach and find no room, `handovers` the others
+   moved to make room). Where some of the leaving coaches' clients would find no room, the
+   what-if widens (see docs/scheduling.md), and may place them where others lose their place
+   when that leaves fewer without a coach. 0 skips it.
 
 Prints a table: wall seconds, solver seconds, objective, proven bound and gap, unassigned,
 handovers, and the process's peak memory (resident set, which includes the generated region).
@@ -20,6 +27,7 @@ halved) until there are 400.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import resource
 import time
@@ -52,6 +60,8 @@ def _row(step: str, proposal, wall: float, n_coaches: int) -> dict:
         "unassigned": a["unassigned"],
         "min_unassigned_lp": (s.get("placement") or {}).get("min_unassigned_lp"),
         "handovers": a["handovers"],
+        "forced": a["forced_moves"],
+        "lose_coach": a["lose_coach"],
         "max_load": a["max_relative_load"],
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
@@ -107,6 +117,8 @@ def run(
     intake_time_limit: float = 1.0,
     progress: ProgressCallback | None = None,
     capacity_factor: float = 1.0,
+    what_if_leave: int = 3,
+    what_if_time_limit: float = 30.0,
 ) -> list[dict]:
     from plein.generator import generate_region
     from scheduling import ScheduleOptions, run_optimisation
@@ -140,11 +152,34 @@ def run(
         has = np.flatnonzero(cl["coach_id"].notna().to_numpy() & cl["status"].astype(str).isin(["active", "placed"]).to_numpy())
         released = rng.choice(has, size=min(intake, len(has)), replace=False)
         cl.loc[cl.index[released], "coach_id"] = None
-        base.clients = cl
+        base = dataclasses.replace(base, clients=cl)  # the generated region itself stays as it was
         t = time.perf_counter()
         inta = run_optimisation(base, "intake", ScheduleOptions(plan_date=plan, time_limit=intake_time_limit, seed=seed, deterministic=False))
         row = _row(f"intake {len(released)}{label}", inta, time.perf_counter() - t, n_coaches)
         row["placed"] = inta.after["summary"]["placements"]
+        rows.append(row)
+    if what_if_leave > 0:
+        # a what-if on the caseload as the rebalance leaves it once approved: some coaches
+        # (drawn with the seed among those who carry clients) leave; only what must move, moves
+        cb(3, 3, f"what-if: {what_if_leave} coaches leave")
+        base = full.applied_to(region)
+        carrying = sorted(set(base.clients["coach_id"].dropna().astype(str)))
+        leaving = [str(c) for c in np.random.default_rng(seed).choice(carrying, size=min(what_if_leave, len(carrying)), replace=False)]
+        t = time.perf_counter()
+        wi = run_optimisation(base, "what_if", ScheduleOptions(plan_date=plan, time_limit=what_if_time_limit, seed=seed,
+                                                               deterministic=False, coach_leaves=leaving))
+        row = _row(f"what-if: {len(leaving)} coaches leave", wi, time.perf_counter() - t, n_coaches)
+        def with_leaving(r) -> int:
+            cl = r.clients
+            return int((cl["coach_id"].astype(str).isin(leaving) & cl["status"].astype(str).isin(["active", "placed"])).sum())
+
+        row["placed"] = wi.after["summary"]["placements"]
+        row["leaving_clients"] = with_leaving(base)
+        # the clients of the leaving coaches: placed with another coach, or out where none has room
+        row["leaving_moved"] = sum(1 for m in wi.moves if m["from_coach"] in leaving)
+        row["leaving_out"] = sum(1 for u in wi.unassigned if u["from_coach"] in leaving)
+        # who would still be with a leaving coach once the what-if is approved (must be 0)
+        row["still_with_leaving"] = with_leaving(wi.applied_to(base))
         rows.append(row)
     cb(3, 3, "done")
     return rows
@@ -155,7 +190,7 @@ def print_table(rows: list[dict]) -> None:
     from rich.table import Table
 
     cols = ["step", "clients", "movable", "coaches", "classes", "pairs", "wall_s", "solver_s", "objective", "bound",
-            "gap_pct", "unassigned", "min_unassigned_lp", "handovers", "max_load", "peak_rss_mb"]
+            "gap_pct", "unassigned", "min_unassigned_lp", "handovers", "forced", "lose_coach", "max_load", "peak_rss_mb"]
     table = Table(title="Caseload optimiser at scale (generated region)")
     for c in cols:
         table.add_column(c, justify="left" if c == "step" else "right")

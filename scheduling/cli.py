@@ -77,8 +77,10 @@ def _register_bench(bench: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON lines too."),
         capacity_factor: float = typer.Option(1.0, "--capacity-factor",
                                               help="Multiply every coach's capacity and client maximum (e.g. 1.15: staffed for the caseload)."),
+        what_if_leave: int = typer.Option(3, "--what-if-leave", min=0, help="Coaches who leave in the what-if on the approved caseload (0: none)."),
+        what_if_time_limit: float = typer.Option(30.0, "--what-if-time-limit", help="Seconds for the what-if."),
     ) -> None:
-        """Full rebalance and intake at regional scale: seconds, objective, bound, gap, peak memory."""
+        """Full rebalance, intake and what-if at regional scale: seconds, objective, bound, gap, peak memory."""
         import json
 
         from bench.caseload_scale import print_table as print_rows
@@ -88,7 +90,8 @@ def _register_bench(bench: typer.Typer) -> None:
         with console_progress("caseload benchmark") as cb:
             try:
                 rows = run(clients, seed=seed, n_coaches=coaches, time_limit=time_limit, intake=intake,
-                           intake_time_limit=intake_time_limit, progress=cb, capacity_factor=capacity_factor)
+                           intake_time_limit=intake_time_limit, progress=cb, capacity_factor=capacity_factor,
+                           what_if_leave=what_if_leave, what_if_time_limit=what_if_time_limit)
             except ValueError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from None

@@ -687,6 +687,15 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         stay_agent=stay_agent.astype(np.int64), handover=int(h_cost),
         tables=((sector_tab, cls_target), (travel_tab, cls_loc), (lang_tab, cls_lang)),
     )
+    # leaving a client out costs `unassigned`; in a widened what-if (the what-if itself keeps
+    # them fixed) a client who keeps an eligible coach and is left out loses that coach: a
+    # handover at the what-if's price on top, so their place goes to a client who must move or
+    # had no coach only where that leaves fewer without a coach, not for a lower cost elsewhere
+    # (3 coaches leaving an approved 50k caseload, `--seed 1`: at the plain price 195 clients
+    # of other coaches lost theirs and 62 who had none were placed; now 132 and 2)
+    u_cost = np.full(n_cls, w.unassigned, dtype=np.int64)
+    if what_if_price:
+        u_cost += np.where(stay_agent >= 0, h_cost, 0).astype(np.int64)
     plan = None
     # a full rebalance beyond the LP's size: where everyone fits, the start comes from the LP
     # over the candidate pairs (below), and the plan only ranks room and is the fallback
@@ -718,7 +727,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
         plan_limit = 0.75 * time_limit
         if what_if_price and not options.deterministic:
             plan_limit -= time.perf_counter() - t_build
-        plan = placement_plan(catalogue, mult_now, cap_now, np.full(n_cls, w.unassigned, dtype=np.int64),
+        plan = placement_plan(catalogue, mult_now, cap_now, u_cost,
                               time_limit=max(1.0, plan_limit), deterministic=options.deterministic,
                               # profiles: the clients' target sectors; not in a what-if, widened
                               # or not, where a client moves only to make room (a handover costs
@@ -797,7 +806,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
             usage=usage,
             capacity=capacity,
             resource_names=("points", "clients"),
-            unassigned_cost=np.full(n_cls, w.unassigned, dtype=np.int64),
+            unassigned_cost=u_cost,
             balance=Balance(resource=0, denominator=denominator, team=team_idx, w_max=w.balance_max,
                             w_spread=w.balance_spread, w_team_spread=w.team_spread),
             base_load=fixed_points,

@@ -309,19 +309,33 @@ def test_bench_split_coaches_keeps_capacity_and_clients(tiny):
         split_coaches(r, 2)
 
 
-def test_bench_intakes_into_the_generated_and_the_approved_caseload():
+def test_bench_intakes_and_what_if_on_the_generated_and_the_approved_caseload():
     """`plein bench caseload` runs the intake twice: into the generated caseload and into the
     one the rebalance leaves once approved (`Proposal.applied_to`). There the movable clients
     are the released ones plus those the rebalance left out, and the released ones fit back
     where they were, so no more stay out than the rebalance left."""
     from bench.caseload_scale import run
 
-    rows = run(600, seed=1, time_limit=3.0, intake=20, intake_time_limit=1.0)
-    assert [r["step"] for r in rows] == ["generate", "full rebalance", "intake 20", "intake 20, after the rebalance"]
-    full, after = rows[1], rows[3]
+    # staffed for the caseload (capacity x 1.5), so that a leaving coach's clients find room
+    rows = run(600, seed=1, time_limit=3.0, intake=20, intake_time_limit=1.0, what_if_leave=1, what_if_time_limit=3.0,
+               capacity_factor=1.5)
+    assert [r["step"] for r in rows] == ["generate", "full rebalance", "intake 20", "intake 20, after the rebalance",
+                                         "what-if: 1 coaches leave"]
+    full, after, what_if = rows[1], rows[3], rows[4]
     assert after["movable"] == full["unassigned"] + 20
     assert after["placed"] + after["unassigned"] == after["movable"]
     assert after["unassigned"] <= full["unassigned"] and after["bound"] <= after["objective"]
+    # the what-if on the approved caseload: nobody stays with a coach who leaves, and what
+    # moves is their clients (forced), not a rebalance of everyone
+    assert what_if["leaving_clients"] > 0 and what_if["still_with_leaving"] == 0
+    assert what_if["leaving_moved"] + what_if["leaving_out"] == what_if["leaving_clients"], \
+        "every client of a leaving coach moves or, where no coach has room, loses the coach"
+    assert what_if["forced"] == what_if["leaving_moved"] > 0
+    # it starts from the approved caseload: out are those the rebalance left out, less those it
+    # places now, plus those who lose their coach (the intakes leave that caseload alone)
+    assert what_if["unassigned"] == full["unassigned"] - what_if["placed"] + what_if["lose_coach"]
+    assert what_if["handovers"] < what_if["leaving_clients"]
+    assert run(600, seed=1, time_limit=3.0, intake=20, intake_time_limit=1.0, what_if_leave=0)[-1]["step"] == "intake 20, after the rebalance"
 
 
 def test_conflict_search_keeps_one_budget_for_all_its_solves(tiny, monkeypatch):
@@ -465,3 +479,39 @@ def test_a_widened_what_if_leaves_old_overloads_and_mismatches_alone(tiny):
     full = run_optimisation(r, "full", opts(tiny))
     assert full.after["summary"]["coaches_over_capacity"] == 0
     assert next(m for m in full.moves if m["client_id"] == "e-y")["to_coach"] == "Y"
+
+
+def test_a_client_whose_place_goes_to_another_is_told_so(tiny):
+    """Where seats are short, a rebalance may give a settled client's place to a client who had
+    no coach (the same number without a coach either way, at a lower cost: here the newcomer
+    fits the coach's sector and the settled client does not). The settled client's reason
+    says so, not that their coaches are full."""
+    r = tiny.make_region([tiny.coach("A", team="team-care", cap=1, maxc=1)],
+                         [tiny.client("settled", "A", targets=("tech",)), tiny.client("new", targets=("care",))])
+    p = run_optimisation(r, "full", opts(tiny))
+    assert [m["client_id"] for m in p.moves] == ["new"] and [u["client_id"] for u in p.unassigned] == ["settled"]
+    why = p.unassigned[0]["reasons"]
+    assert why[0] == ("gives up their place: coach A takes 1 client who must move or had no coach instead; no more "
+                      "clients are left without a coach this way")
+    assert p.after["summary"]["lose_coach"] == 1
+
+
+def test_in_a_what_if_losing_ones_coach_is_a_handover_too(tiny):
+    """A widened what-if (the what-if itself keeps everyone who need not move fixed) prices
+    leaving out a client who keeps an eligible coach at the plain unassigned cost plus its
+    handover price: a settled client's place goes to a client who must move or had no coach
+    only where that leaves fewer without a coach. A rebalance keeps one price for everyone
+    left out."""
+    from scheduling.problem import WHAT_IF_HANDOVER_FACTOR
+
+    r = tiny.make_region([tiny.coach("A", cap=2), tiny.coach("B", cap=8)],
+                         [tiny.client("settled", "A"), tiny.client("leaving", "B"), tiny.client("waiting")])
+    w = ScheduleConfig().weights
+    fixed = build_problem(r, "what_if", opts(tiny, coach_leaves=["B"]))
+    assert fixed.client_class[list(fixed.clients["id"]).index("settled")] == -1, "the what-if itself does not move them"
+    for widened, extra in ((True, w.handover * WHAT_IF_HANDOVER_FACTOR), (False, 0)):
+        problem = build_problem(r, "full", opts(tiny, coach_leaves=["B"]), widened=widened)
+        cls = {cid: int(problem.client_class[j]) for j, cid in enumerate(problem.clients["id"].astype(str))}
+        cost = problem.core.unassigned_cost
+        assert cost[cls["settled"]] == w.unassigned + extra, widened
+        assert cost[cls["leaving"]] == w.unassigned and cost[cls["waiting"]] == w.unassigned, widened
