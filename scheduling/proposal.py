@@ -266,12 +266,10 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
             if frm >= 0 and j in problem.why_ineligible:
                 why.insert(0, f"must leave: {problem.why_ineligible[j]}")
             elif frm >= 0 and (frm_takes := int(np.sum((new == frm) & (cur != frm)))) > 0:
-                # a client whose coach stays but takes others in their place (a widened what-if or
-                # a rebalance: those taken in may go to fewer coaches, and the count of clients
-                # without a coach is no higher this way)
-                why.insert(0, f"gives up their place: coach {problem.coach_ids[frm]} takes {frm_takes} client"
-                              f"{'s' if frm_takes != 1 else ''} who must move or had no coach instead; no more "
-                              "clients are left without a coach this way")
+                # their coach stays and takes others in their place (a widened what-if, or a
+                # rebalance where seats are short): say so before "all eligible coaches are full"
+                why.insert(0, f"gives up their place: coach {problem.coach_ids[frm]} takes {frm_takes} other client"
+                              f"{'s' if frm_takes != 1 else ''} in this proposal")
             unassigned.append({"client_id": ids[j], "from_coach": problem.coach_ids[frm] if frm >= 0 else None, "reasons": why})
             continue
         to_id = problem.coach_ids[to]
