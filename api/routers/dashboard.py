@@ -2,7 +2,7 @@
 build step) for team managers and employer services.
 
 - Managers: caseload balance per coach and team as a chart, optimisations (a rebalance, an
-  intake or a what-if about one coach, with an optional handover cap; start, follow),
+  intake or a what-if about one or more coaches, with an optional handover cap; start, follow),
   a proposal's moves with reasons and before/after figures, approve and reject; results on
   the participatieladder over a period per team, municipality or benefit type.
 - Employer services: open vacancies, a vacancy's candidate list with reasons (the candidate
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import StringConstraints
 
 from api import caseload_service
 from api.auth import Principal
@@ -256,14 +257,17 @@ class FormError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
-#: what a what-if may change about one coach (the form's "event")
-WHAT_IF_EVENTS = {"leaves": "leaves", "absent": "is absent", "capacity": "gets a new capacity"}
+#: what a what-if may change about the coaches it names (the form's "event"; the same for each)
+WHAT_IF_EVENTS = {"leaves": "leave", "absent": "are absent", "capacity": "get a new capacity"}
+#: the most coaches one what-if from the form may name
+MAX_WHAT_IF_COACHES = 50
 
 
 def optimisation_options(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """(mode, options) for `caseload_service.start_optimisation` from the optimise forms'
-    fields (all text, empty when not filled in). Raises `FormError` naming the field and what
-    it needs; the coach itself is checked against the region by the service."""
+    fields (text, empty when not filled in; `coach_id` a list: one what-if may name several
+    coaches, each with the same change). Raises `FormError` naming the field and what it
+    needs; the coaches themselves are checked against the region by the service."""
     mode = (form.get("mode") or "full").strip()
     if mode not in ("full", "intake", "what_if"):
         raise FormError("Mode", f"choose a rebalance, intakes only or a what-if (got {mode!r})")
@@ -282,16 +286,19 @@ def optimisation_options(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
         if not cap.isdigit():
             raise FormError("At most … handovers", f"enter a whole number of 0 or more, or leave it empty for no cap (got {cap!r})")
         options["max_handovers"] = int(cap)
-    coach, event = (form.get("coach_id") or "").strip(), (form.get("event") or "").strip()
-    filled = [name for name in ("coach_id", "event", "absent_from", "absent_until", "capacity_points") if (form.get(name) or "").strip()]
+    coaches = list(dict.fromkeys(c.strip() for c in form.get("coach_id") or [] if c.strip()))
+    event = (form.get("event") or "").strip()
+    filled = coaches + [name for name in ("event", "absent_from", "absent_until", "capacity_points") if (form.get(name) or "").strip()]
     if mode != "what_if":
         if filled:
-            raise FormError("What if", "a coach and a change belong to a what-if, not to a rebalance or intakes")
+            raise FormError("What if", "coaches and a change belong to a what-if, not to a rebalance or intakes")
         return mode, options
-    if not coach:
-        raise FormError("Coach", "choose the coach the what-if is about")
+    if not coaches:
+        raise FormError("Coaches", "choose the coach or coaches the what-if is about")
+    if len(coaches) > MAX_WHAT_IF_COACHES:
+        raise FormError("Coaches", f"choose at most {MAX_WHAT_IF_COACHES} coaches (got {len(coaches)})")
     if event not in WHAT_IF_EVENTS:
-        raise FormError("Change", f"choose what happens to the coach: leaves, is absent or gets a new capacity (got {event!r})")
+        raise FormError("Change", f"choose what happens to the coaches: leave, are absent or get a new capacity (got {event!r})")
 
     def day(name: str, label: str) -> dt.date | None:
         value = (form.get(name) or "").strip()
@@ -303,23 +310,23 @@ def optimisation_options(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
             raise FormError(label, f"enter a date as YYYY-MM-DD (got {value!r})") from None
 
     if event == "leaves":
-        options["coach_leaves"] = [coach]
+        options["coach_leaves"] = coaches
     elif event == "absent":
         start, end = day("absent_from", "Absent from"), day("absent_until", "Absent until")
         if start is None:
             raise FormError("Absent from", "enter the first day of the absence")
         if end is not None and end < start:
             raise FormError("Absent until", f"the last day ({end}) is before the first ({start})")
-        options["coach_absent"] = [[coach, start.isoformat(), end.isoformat() if end else None]]
+        options["coach_absent"] = [[c, start.isoformat(), end.isoformat() if end else None] for c in coaches]
     else:
         value = (form.get("capacity_points") or "").strip()
         try:
             points = float(value)
         except ValueError:
-            raise FormError("New capacity", f"enter the coach's capacity in caseload points (got {value!r})") from None
+            raise FormError("New capacity", f"enter the capacity in caseload points (got {value!r})") from None
         if not (math.isfinite(points) and points >= 0):
             raise FormError("New capacity", f"enter 0 points or more (got {value})")
-        options["capacity"] = {coach: points}
+        options["capacity"] = {c: points for c in coaches}
     return mode, options
 
 
@@ -344,8 +351,9 @@ FormText = Annotated[str, Form(max_length=100)]
 
 @router.post("/optimise")
 def optimise(request: Request, principal: PagePrincipal, csrf: FormText = "", mode: FormText = "full",
-             time_limit: FormText = "", max_handovers: FormText = "", coach_id: FormText = "", event: FormText = "",
-             absent_from: FormText = "", absent_until: FormText = "", capacity_points: FormText = ""):
+             time_limit: FormText = "", max_handovers: FormText = "",
+             coach_id: Annotated[list[Annotated[str, StringConstraints(max_length=100)]], Form(max_length=500)] = [],  # noqa: B006
+             event: FormText = "", absent_from: FormText = "", absent_until: FormText = "", capacity_points: FormText = ""):
     """Start a rebalance, an intake or a what-if from the caseload page. A field that cannot be
     used shows the page again with what it needs and the form as filled in; nothing starts."""
     _check_csrf(request, csrf)
