@@ -169,6 +169,7 @@ def run(
         wi = run_optimisation(base, "what_if", ScheduleOptions(plan_date=plan, time_limit=what_if_time_limit, seed=seed,
                                                                deterministic=False, coach_leaves=leaving))
         row = _row(f"what-if: {len(leaving)} coaches leave", wi, time.perf_counter() - t, n_coaches)
+
         def with_leaving(r) -> int:
             cl = r.clients
             return int((cl["coach_id"].astype(str).isin(leaving) & cl["status"].astype(str).isin(["active", "placed"])).sum())

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from plein.domain import Rung
 from plein.ladder import PAID_RUNGS, rung_at
 
 #: how results can be grouped
@@ -37,7 +38,8 @@ GROUPINGS = ("team", "municipality", "benefit_type")
 MIN_GROUP = 20
 #: the group of clients without a team (no coach, or a coach without a team) or municipality
 NONE_GROUP = "(none)"
-TOP_RUNG = 6
+#: the top rung (paid work without support): nobody there can rise
+TOP_RUNG = int(max(Rung))
 
 
 @dataclass

@@ -1100,8 +1100,9 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
     is *evicted* and placed elsewhere the same way, `depth` levels deep, never drawing on a
     coach higher up the chain: so room also flows from coaches that are not eligible for g.
     Evictions are tried only for groups with more units left than the LP leaves unassigned
-    (`lp_short`, per group; all groups when None): elsewhere the room is not there to find. An attempt that does not end in a
-    placement is undone, so until the next placement a target coach is not tried again for
+    (`lp_short`, per group; all groups when None): elsewhere the room is not there to find.
+    An attempt that does not end in a placement is undone, so until the next placement a
+    target coach is not tried again for
     a unit at least as heavy as one that found no room there with as many evictions or more
     (as many placed in 155-291 batches instead of 438-1 101 on intakes of 500 into approved 50k
     caseloads, 662 instead of 1 207 and 854 instead of 1 400 in the plans of `--seed 2` and
@@ -1198,11 +1199,10 @@ def consolidate(cat: PairCatalogue, quota: np.ndarray, capacity: np.ndarray, g_m
         # whole moves: per donor with a seat, the heaviest unit on c that may go there and fits
         seated = donors[seats[donors] >= 1]
         if len(seated) and len(on_rows):
-            rows = on_rows
-            fits = eligible[np.ix_(rows, seated)] & (p[rows][:, None] <= room[seated][None, :])
-            heaviest = np.where(fits, p[rows][:, None], -1).argmax(axis=0)  # the first of the heaviest
+            fits = eligible[np.ix_(on_rows, seated)] & (p[on_rows][:, None] <= room[seated][None, :])
+            heaviest = np.where(fits, p[on_rows][:, None], -1).argmax(axis=0)  # the first of the heaviest
             j = np.flatnonzero(fits.any(axis=0))
-            h = rows[heaviest[j]]
+            h = on_rows[heaviest[j]]
             # whole moves (-1 - h: the unit's group)
             cand += list(zip(np.minimum(p[h], need).tolist(), (-1 - h).tolist(), [-1] * len(j), seated[j].tolist()))
         cand.sort(key=lambda z: (-z[0], z[3]))

@@ -241,6 +241,8 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
     from scheduling.explain import capacity_checks, no_coach_reason
 
     checks = None
+    # per coach, the clients this proposal brings to them (for the reason of one who gives up a place)
+    taken_in = np.bincount(new[(new >= 0) & (new != cur)], minlength=problem.n_coaches)
     joint_short = {g["index"]: g for g in ((explanation or {}).get("joint") or {}).get("groups", [])}
     for j in np.flatnonzero((new != cur) | (new < 0)):
         to, frm = int(new[j]), int(cur[j])
@@ -265,7 +267,7 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                     why.append("the handover cap was reached")
             if frm >= 0 and j in problem.why_ineligible:
                 why.insert(0, f"must leave: {problem.why_ineligible[j]}")
-            elif frm >= 0 and (frm_takes := int(np.sum((new == frm) & (cur != frm)))) > 0:
+            elif frm >= 0 and (frm_takes := int(taken_in[frm])) > 0:
                 # their coach stays and takes others in their place (a widened what-if, or a
                 # rebalance where seats are short): say so before "all eligible coaches are full"
                 why.insert(0, f"gives up their place: coach {problem.coach_ids[frm]} takes {frm_takes} other client"

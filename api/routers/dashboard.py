@@ -221,7 +221,7 @@ def caseload_page(request: Request, principal: PagePrincipal):
     return _caseload_page(request, principal)
 
 
-def _caseload_page(request: Request, principal: Principal, error: str | None = None, form: dict[str, str] | None = None,
+def _caseload_page(request: Request, principal: Principal, error: str | None = None, form: dict[str, Any] | None = None,
                    status_code: int = 200):
     service = service_of(request)
     balance = None
@@ -241,7 +241,7 @@ def _caseload_page(request: Request, principal: Principal, error: str | None = N
     _, jobs = service.jobs.list(limit=5)
     return render(
         request, "caseload.html", principal, status_code=status_code,
-        balance=balance, error=error, form=form or {}, today=dt.date.today().isoformat(),
+        balance=balance, error=error, form=form or {},
         # coaches by name and id (two coaches may share a name), the ones away marked
         coach_chart=bar_chart([{**c, "label": f"{c['name']} · {c['id']}" + ("" if c.get("available", True) else " (away)")}
                                for c in balance["coaches"]], label_key="label") if balance else None,
@@ -258,12 +258,24 @@ class FormError(ValueError):
 
 
 #: what a what-if may change about the coaches it names (the form's "event"; the same for each)
-WHAT_IF_EVENTS = {"leaves": "leave", "absent": "are absent", "capacity": "get a new capacity"}
+WHAT_IF_EVENTS = ("leaves", "absent", "capacity")
 #: the most coaches one what-if from the form may name
 MAX_WHAT_IF_COACHES = 50
 
 
-def optimisation_options(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _form_date(value: str | None, label: str) -> dt.date | None:
+    """A form's date field (YYYY-MM-DD, as a browser's date input sends it); None when empty.
+    `FormError` naming the field for anything else."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormError(label, f"enter a date as YYYY-MM-DD (got {value!r})") from None
+
+
+def optimisation_options(form: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(mode, options) for `caseload_service.start_optimisation` from the optimise forms'
     fields (text, empty when not filled in; `coach_id` a list: one what-if may name several
     coaches, each with the same change). Raises `FormError` naming the field and what it
@@ -300,19 +312,10 @@ def optimisation_options(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
     if event not in WHAT_IF_EVENTS:
         raise FormError("Change", f"choose what happens to the coaches: leave, are absent or get a new capacity (got {event!r})")
 
-    def day(name: str, label: str) -> dt.date | None:
-        value = (form.get(name) or "").strip()
-        if not value:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise FormError(label, f"enter a date as YYYY-MM-DD (got {value!r})") from None
-
     if event == "leaves":
         options["coach_leaves"] = coaches
     elif event == "absent":
-        start, end = day("absent_from", "Absent from"), day("absent_until", "Absent until")
+        start, end = _form_date(form.get("absent_from"), "Absent from"), _form_date(form.get("absent_until"), "Absent until")
         if start is None:
             raise FormError("Absent from", "enter the first day of the absence")
         if end is not None and end < start:
@@ -504,20 +507,14 @@ def results_page(request: Request, principal: PagePrincipal,
     form = {"start": start, "end": end, "by": by}
     error, results, status = None, None, 200
     try:
-        d_end = dt.date.fromisoformat(end) if end else dt.date.today()
-    except ValueError:
-        error, status = f"Until: enter a date as YYYY-MM-DD (got {end!r}).", 422
-    else:
-        try:
-            d_start = dt.date.fromisoformat(start) if start else default_period(d_end)[0]
-        except ValueError:
-            error, status = f"From: enter a date as YYYY-MM-DD (got {start!r}).", 422
-        else:
-            form.update(start=d_start.isoformat(), end=d_end.isoformat())
-            try:
-                results = ladder_results(service_of(request), d_start, d_end, by)
-            except ProblemError as exc:
-                error, status = exc.detail, exc.status
+        d_end = _form_date(end, "Until") or dt.date.today()
+        d_start = _form_date(start, "From") or default_period(d_end)[0]
+        form.update(start=d_start.isoformat(), end=d_end.isoformat())
+        results = ladder_results(service_of(request), d_start, d_end, by)
+    except FormError as exc:
+        error, status = f"{exc}.", 422
+    except ProblemError as exc:
+        error, status = exc.detail, exc.status
     chart = None
     if results:
         share = results["total"]["rose_share"]
