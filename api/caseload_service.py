@@ -24,11 +24,20 @@ def _scheduling(what: str):
             from scheduling import approval
 
             return approval
+        if what == "proposal":
+            from scheduling import proposal
+
+            return proposal
         import scheduling
 
         return scheduling
     except ImportError as exc:
         raise ProblemError("not-ready", f"The optimiser is not installed in this service ({exc}).") from None
+
+
+def proposal_quality(result: dict) -> list[str]:
+    """How good a stored proposal is, in words (`scheduling.proposal.quality_lines`)."""
+    return _scheduling("proposal").quality_lines(result.get("solver") or {})
 
 
 # -- balance ------------------------------------------------------------------------------

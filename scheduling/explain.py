@@ -302,7 +302,10 @@ def joint_check(problem: CaseloadProblem, top: int = 5) -> dict | None:
     if cat is None or cat.n_groups == 0:
         return None
     plan = problem.plan
-    if plan is not None and plan.group_short is not None:
+    if plan is not None and plan.group_short is not None and not problem.what_if_price:
+        # the plan's group LP: the unassigned cost dominates its prices, so the units it
+        # leaves out are the fewest. At a what-if's price of a handover they are not (it may
+        # leave a client out rather than pay the handovers that make room): the count alone
         total, per_group = plan.min_unassigned, plan.group_short
     else:
         pending = problem.joint_shortfall

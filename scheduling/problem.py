@@ -194,6 +194,10 @@ class CaseloadProblem:
     #: of given fillings ((items, agents, quantities), the first one the start): (core, parts,
     #: pair_km); `build_problem` always sets it
     with_fillings: object | None = field(default=None, repr=False)
+    #: handovers at the what-if's price (a what-if, widened or not): the placement plan's LP
+    #: then weighs a client left out against the handovers that make room, so the units it
+    #: leaves out are no floor on the count (`explain.joint_check` solves the count alone)
+    what_if_price: bool = False
     #: the joint check's LP (`placement.shortfall`) being solved beside the search
     #: (`explain.start_joint_check`): a `concurrent.futures.Future`, or None
     joint_shortfall: object | None = field(default=None, repr=False)
@@ -884,7 +888,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
                      "team_kind": team_kind, "team_secs": team_secs},
         client_lat=lat, client_lon=lon, client_targets=targets,
         fingerprint=caseload_fingerprint(region), catalogue=catalogue, plan=plan,
-        with_fillings=make_core,
+        with_fillings=make_core, what_if_price=what_if_price,
     )
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from plein.domain import ClientStatus, TeamKind, haversine_km
 from plein.region import Region
-from scheduling.problem import CaseloadProblem, _as_date, _as_list, _none, text_column
+from scheduling.problem import WHAT_IF_HANDOVER_FACTOR, CaseloadProblem, _as_date, _as_list, _none, text_column
 from scheduling.solve import SolveResult
 
 
@@ -92,8 +92,51 @@ class Proposal:
             f"highest relative load {b['max_relative_load']:.1%} -> {a['max_relative_load']:.1%}; "
             f"spread {b['load_spread']:.1%} -> {a['load_spread']:.1%}; team spread {b['team_spread']:.1%} -> {a['team_spread']:.1%}",
             f"sector fit {b['sector_fit']:.1%} -> {a['sector_fit']:.1%}; mean travel {b['mean_travel_km']:.1f} -> {a['mean_travel_km']:.1f} km",
-            f"solver: objective {s.get('objective')}, bound {s.get('bound')}, gap {100 * (s.get('gap') or 0):.2f}%, {s.get('seconds')} s ({s.get('stopped_by')})",
-        ]
+        ] + quality_lines(s)
+
+
+#: why the search ended, in a manager's words (`SolveResult.stopped_by`)
+STOPPED_BY_TEXT = {
+    "optimal": "it proved that nothing better exists",
+    "time": "the time limit ended the search",
+    "work budget": "its work budget ended the search (a deterministic run stops on work done, not on the clock, "
+                   "so the same input gives the same proposal)",
+    "target gap": "it came within the target gap",
+}
+
+
+def quality_lines(solver: dict) -> list[str]:
+    """How good a proposal is, in the words a manager decides by: its cost against the proven
+    bound (no assignment under the same rules costs less), the gap between them, why the
+    search stopped, and whether a what-if had to move other clients to make room. Costs are
+    in the weights' units (`scheduling.config`: one voluntary handover = 100 by default)."""
+    objective, bound, gap = solver.get("objective"), solver.get("bound"), solver.get("gap")
+    seconds = solver.get("seconds")
+    took = f" in {seconds:g} s" if isinstance(seconds, (int, float)) else ""
+    lines = []
+    if objective is None:
+        return ["no solver figures were recorded for this proposal"]
+    if solver.get("status") == "optimal" or (bound is not None and gap is not None and gap <= 0):
+        lines.append(f"optimal: no assignment under these rules costs less than this one ({objective:,} cost units)")
+    elif bound is not None and gap is not None:
+        lines.append(f"the best proposal found{took}: it costs {objective:,} units, "
+                     f"and no assignment under these rules can cost less than {bound:,} (the proven bound), so at most "
+                     f"{gap:.1%} of its cost could still be saved")
+        if gap > 0.05:
+            lines.append("a gap this large means the bound is weak (it lets clients be split between coaches, "
+                         "which fills room no whole client fits), or the search was short, or both; the figures "
+                         "cannot tell which")
+    else:
+        lines.append(f"the best proposal found{took}: it costs {objective:,} units; no bound was proven, so how far it "
+                     f"is from the best possible is not known")
+    why = STOPPED_BY_TEXT.get(str(solver.get("stopped_by")))
+    if why and solver.get("status") != "optimal":
+        lines.append(f"the search stopped because {why}")
+    if solver.get("escalated_to_full"):
+        lines.append(f"clients who must move found no room with everyone else kept in place, so the what-if let "
+                     f"other clients move too, only to make room for them (each such handover weighs "
+                     f"{WHAT_IF_HANDOVER_FACTOR} times as much as usual)")
+    return lines
 
 
 def touched_fingerprint(region: Region, client_ids, coach_ids) -> str:
@@ -255,8 +298,19 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                     checks = [k for k in capacity_checks(problem) if k.short]
                 need = problem.need[j]
                 m = munis[j]
+                # the short checks of this client's own groups (named as `capacity_checks` names
+                # them), not every short group's (until 2026-12-08 every "needs" and "team" check
+                # was given to every client left out)
+                label = " ".join(sorted(need)) or "no specialisation"
+                own_needs = f"{label} in {m}" if m is not None else label
+                cat, core = problem.catalogue, problem.core
+                agents = cat.agents_of(int(cat.item_group[c])) if cat is not None else \
+                    core.pair_agent[core.item_start[c]:core.item_start[c + 1]]
+                teams = {problem.coach_team[i] for i in agents}
+                own_team = next(iter(teams)) if len(teams) == 1 and None not in teams else None
                 rel = [k.text() for k in checks if (k.scope == "specialisation" and k.name.split(" ")[0] in need)
-                       or (k.scope == "municipality" and k.name == m) or (k.scope in ("needs", "team"))][:3]
+                       or (k.scope == "municipality" and k.name == m) or (k.scope == "needs" and k.name == own_needs)
+                       or (k.scope == "team" and own_team is not None and k.name == own_team)][:3]
                 n_el = int(problem.eligible_count[c])
                 why = [f"all {n_el} eligible coaches are full"] + rel
                 if joint_short and problem.catalogue is not None:

@@ -419,7 +419,8 @@ def _proposal_page(request: Request, proposal_id: str, principal: Principal, err
         proposal=row, result=result, moves=result.get("moves") or [], unassigned=result.get("unassigned") or [],
         lose_coach=sum(1 for u in result.get("unassigned") or [] if u.get("from_coach")),
         stale=caseload_service.stale_reason(service, proposal_id) if row["status"] == "pending" else None,
-        figures=_figures(result), loads=_load_rows(result), error=error, asked=describe_request(row["mode"], row["params"] or {}),
+        figures=_figures(result), loads=_load_rows(result), teams=_team_rows(result), why=_why(result.get("explanation")),
+        quality=caseload_service.proposal_quality(result), error=error, asked=describe_request(row["mode"], row["params"] or {}),
     )
 
 
@@ -470,6 +471,38 @@ def _load_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                      "before": float(b.get("relative_load") or 0), "after": float(a.get("relative_load") or 0),
                      "clients_before": b.get("clients"), "clients_after": a.get("clients")})
     return rows
+
+
+def _team_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per team: clients, points against capacity and load, before and after."""
+    before = {t["team_id"]: t for t in (result.get("before") or {}).get("teams") or []}
+    after = {t["team_id"]: t for t in (result.get("after") or {}).get("teams") or []}
+    rows = []
+    for tid in sorted(set(before) | set(after), key=str):
+        b, a = before.get(tid, {}), after.get(tid, {})
+        rows.append({"team_id": tid or "(no team)", "clients_before": b.get("clients", 0), "clients_after": a.get("clients", 0),
+                     "points_before": float(b.get("points") or 0), "points_after": float(a.get("points") or 0),
+                     "capacity": float(a.get("capacity_points") or b.get("capacity_points") or 0),
+                     "load_before": float(b.get("relative_load") or 0), "load_after": float(a.get("relative_load") or 0),
+                     "coaches": a.get("coaches", b.get("coaches")), "available": a.get("available_coaches", b.get("available_coaches"))})
+    return rows
+
+
+def _why(explanation: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The explanation of clients left without a coach (`scheduling.explain`), for the page:
+    the joint check of points and client maximum with its short groups, the capacity checks
+    (the short ones first), and what the solver's conflict search found."""
+    if not explanation:
+        return None
+    joint = explanation.get("joint") or {}
+    checks = explanation.get("capacity") or []
+    return {
+        "joint": (joint.get("text") or [])[:1],
+        "groups": joint.get("groups") or [],
+        "short": [c for c in checks if c.get("short")],
+        "checks": [c for c in checks if not c.get("short")],
+        "conflicts": (explanation.get("conflicts") or {}).get("text") or [],
+    }
 
 
 @router.post("/proposals/{proposal_id}/decision")

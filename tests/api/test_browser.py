@@ -103,6 +103,9 @@ def test_manager_sees_balance_and_approves_a_proposal(server, browser):
     assert "placed with an eligible coach" in moves.first.inner_text()
     assert page.locator("table.figures").is_visible()
     assert "clients without a coach" in page.inner_text("table.figures")
+    solver = env.get(f"/v1/proposals/{page.url.split('?')[0].rstrip('/').split('/')[-1]}", "manager").json()["result"]["solver"]
+    assert page.locator("#quality").is_visible() and f"{solver['objective']:,}" in page.inner_text("#quality")
+    assert page.locator("#teams tbody tr").count() == 2, "one row per team"
 
     page.fill("#note", "intakes placed")
     page.click("button[value=approve]")

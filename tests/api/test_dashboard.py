@@ -111,6 +111,18 @@ def test_proposal_page_and_decision(api):
     r = api.client.get(f"/dashboard/proposals/{pid}", headers=h)
     assert r.status_code == 200, r.text
     assert "Before and after" in r.text and "c-023" in r.text and "placement" in r.text
+    # how good it is, in words: the stored solver figures, not a fixed text
+    solver = api.get(f"/v1/proposals/{pid}", "manager").json()["result"]["solver"]
+    quality = r.text.split('id="quality"')[1].split("</section>")[0]
+    assert f"{solver['objective']:,}" in quality
+    assert ("Optimal: no assignment" in quality) if solver["status"] == "optimal" else (f"{solver['bound']:,} (the proven bound)" in quality)
+    # each team before and after, from the proposal's team figures
+    teams = api.get(f"/v1/proposals/{pid}", "manager").json()["result"]["after"]["teams"]
+    table = r.text.split('id="teams"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(teams) + 1
+    for t in teams:
+        assert f"<td>{t['team_id']}</td>" in table and f"→ {t['clients']}</td>" in table
+    assert 'id="why"' not in r.text, "everyone is placed: nothing to explain"
     form = {"action": "approve", "note": "ok", "csrf": csrf_token(api.keys["manager"])}
     r = api.client.post(f"/dashboard/proposals/{pid}/decision", headers=h, data=form, follow_redirects=False)
     assert r.status_code == 303
@@ -139,6 +151,17 @@ def test_a_proposal_that_takes_clients_off_their_coach_says_so(api):
     assert f"{len(losing)} lose the coach they have" in page and 'id="lose-coach"' in page
     assert "clients taken off their coach (no room found)" in page
     assert f"<td>{losing[0]['client_id']}</td><td>{losing[0]['from_coach']}</td>" in page
+    # and why: the explanation's checks with their numbers, as the API gives them
+    why = page.split('id="why"')[1].split("</section>")[0]
+    explanation = result["explanation"]
+    joint = (explanation.get("joint") or {}).get("text") or []
+    assert joint and joint[0][1:] in why, "the joint check of points and client maximum"
+    for g in explanation["joint"]["groups"][:10]:
+        assert f"<td>{g['group']}</td>" in why
+    for c in explanation["capacity"]:
+        assert c["text"] in why
+    for line in explanation["conflicts"]["text"]:
+        assert line in why
 
 
 def test_a_stale_proposal_says_so_on_its_page_before_anyone_approves(api):

@@ -514,3 +514,64 @@ def test_in_a_what_if_losing_ones_coach_is_a_handover_too(tiny):
         cost = problem.core.unassigned_cost
         assert cost[cls["settled"]] == w.unassigned + extra, widened
         assert cost[cls["leaving"]] == w.unassigned and cost[cls["waiting"]] == w.unassigned, widened
+
+
+def test_the_proposal_says_how_good_it_is_in_words():
+    """The solver figures a manager decides by: optimal, or the proven bound and how much of
+    the cost could still be saved; why the search stopped; and a what-if that had to widen."""
+    from scheduling.proposal import quality_lines
+
+    assert quality_lines({"objective": 1200, "bound": 1200, "gap": 0.0, "status": "optimal", "stopped_by": "optimal"}) == [
+        "optimal: no assignment under these rules costs less than this one (1,200 cost units)"]
+    lines = quality_lines({"objective": 706417, "bound": 687760, "gap": 0.026411, "status": "feasible",
+                           "seconds": 19.4, "stopped_by": "time"})
+    assert lines == [
+        "the best proposal found in 19.4 s: it costs 706,417 units, and no assignment under these rules can cost less "
+        "than 687,760 (the proven bound), so at most 2.6% of its cost could still be saved",
+        "the search stopped because the time limit ended the search"]
+    wide = quality_lines({"objective": 21264407, "bound": 15339459, "gap": 0.27863, "status": "feasible", "seconds": 9.0,
+                          "stopped_by": "work budget", "escalated_to_full": True})
+    assert "at most 27.9% of its cost could still be saved" in wide[0]
+    assert wide[1].startswith("a gap this large means the bound is weak")
+    assert "deterministic run stops on work done" in wide[2]
+    assert "the what-if let other clients move too, only to make room" in wide[3] and "100 times" in wide[3]
+    assert "no bound was proven" in quality_lines({"objective": 5, "bound": None, "gap": None, "status": "feasible"})[0]
+    assert quality_lines({}) == ["no solver figures were recorded for this proposal"]
+
+
+def test_a_real_proposal_reports_its_quality(tiny):
+    p = run_optimisation(_region(tiny), "full", opts(tiny))
+    lines = p.summary_lines()
+    s = p.solver
+    assert s["bound"] is not None and s["bound"] <= s["objective"]
+    said = lines[3]
+    assert f"{s['objective']:,}" in said
+    assert said.startswith("optimal:") if s["status"] == "optimal" else f"{s['bound']:,} (the proven bound)" in said
+
+
+def test_a_widened_what_if_with_a_plan_counts_only_who_cannot_be_placed(tiny):
+    """L leaves. h1 fits on C once c0 moves to B (one handover at the what-if's price); h2 fits
+    on A only if both a0 and a1 move (two handovers, dearer than leaving h2 out); no one but L
+    serves h3's municipality. The widened run (with a placement plan) places h1 and leaves h2
+    and h3 out. Only h3 *cannot* be placed: the plan's LP leaves h2 out for its price, which is
+    no floor on the count, so the joint check solves the count alone; and each client left out
+    gets the short checks of their own groups, not every short group's."""
+    from scheduling.config import Weights
+
+    coaches = [tiny.coach("L", cap=5.0, munis=("GM0301", "GM0302", "GM0303", "GM0304")),
+               tiny.coach("A", cap=2.0, munis=("GM0302", "GM0301")), tiny.coach("C", cap=1.0, munis=("GM0303", "GM0301")),
+               tiny.coach("B", cap=5.0, munis=("GM0301",))]
+    clients = [tiny.client("h1", "L", muni="GM0303"), tiny.client("h2", "L", muni="GM0302", benefit="bijstand"),
+               tiny.client("h3", "L", muni="GM0304"), tiny.client("a0", "A"), tiny.client("a1", "A"), tiny.client("c0", "C")]
+    cfg = ScheduleConfig(full_plan_min_pairs=0, weights=Weights(handover=600))  # a handover at 100x: 60 000
+    p = run_optimisation(tiny.make_region(coaches, clients), "what_if", opts(tiny, coach_leaves=["L"], config=cfg))
+    assert p.solver["escalated_to_full"] and p.solver.get("placement"), "the widened run, with its plan"
+    assert p.solver["placement"]["min_unassigned_lp"] > 1, "the plan's priced LP leaves h2 out too"
+    assert {(m["client_id"], m["to_coach"]) for m in p.moves} == {("h1", "C"), ("c0", "B")}
+    out = {u["client_id"]: u["reasons"] for u in p.unassigned}
+    assert set(out) == {"h2", "h3"}
+    joint = p.explanation["joint"]
+    assert joint["min_unassigned"] == 1 and [g["group"] for g in joint["groups"]] == ["ww in GM0304"]
+    assert "at least 1 clients cannot be placed" in joint["text"][0]
+    assert not any("GM0304" in r for r in out["h2"]), out["h2"]  # h3's group's shortage is not h2's
+    assert out["h2"][-1] == "all 1 eligible coaches are full"
