@@ -116,10 +116,11 @@ def run_optimisation(
         built_at = lo + 0.75 * (hi - lo)
         problem = build_problem(region, m, options, progress=part(progress, lo, built_at), widened=widened,
                                 time_limit=seconds)
-        if m == "intake":
+        if m == "intake" or widened:
             # the explanation's joint check beside the solve (its LP needs only the problem):
             # an intake into an approved 50k caseload leaves clients out, and its 2 s have no
-            # room for the LP after the solve
+            # room for the LP after the solve; a widened what-if's plan has no count to give
+            # it (its LP is priced), and after the solve the LP took 2.7 s at 50k
             problem = start_joint_check(problem)
         limit = seconds
         if not options.deterministic:

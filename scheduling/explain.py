@@ -346,14 +346,15 @@ def start_joint_check(problem: CaseloadProblem) -> CaseloadProblem:
     """`problem` with the joint check's LP started in a thread beside the solve, for
     `joint_check` to take when some client stays unassigned: the LP depends only on the
     problem (its groups and the room), and HiGHS releases the interpreter while it solves.
-    Where no placement plan brings the shortfall. An intake of 500 into an approved 50k
+    Where no placement plan brings the shortfall (a widened what-if's plan brings none: its
+    LP is priced, `joint_check`). An intake of 500 into an approved 50k
     caseload: the LP takes 0.35-0.45 s of a 2 s target. The thread is left to finish when the
     answer is not needed; an LP that fails gives no joint check, as without the thread."""
     from scheduling.placement import shortfall
     from scheduling.solve import in_thread
 
     cat = problem.catalogue
-    if cat is None or cat.n_groups == 0 or problem.plan is not None:
+    if cat is None or cat.n_groups == 0 or (problem.plan is not None and not problem.what_if_price):
         return problem
     pending = in_thread("joint-check", shortfall, cat, problem.core.multiplicity.copy(), problem.core.capacity.copy())
     return replace(problem, joint_shortfall=pending)

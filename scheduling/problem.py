@@ -198,6 +198,8 @@ class CaseloadProblem:
     #: then weighs a client left out against the handovers that make room, so the units it
     #: leaves out are no floor on the count (`explain.joint_check` solves the count alone)
     what_if_price: bool = False
+    #: the run a what-if widens to (everyone may move, only to make room; `run_optimisation`)
+    widened: bool = False
     #: the joint check's LP (`placement.shortfall`) being solved beside the search
     #: (`explain.start_joint_check`): a `concurrent.futures.Future`, or None
     joint_shortfall: object | None = field(default=None, repr=False)
@@ -888,7 +890,7 @@ def build_problem(region: Region, mode: str, options: ScheduleOptions,
                      "team_kind": team_kind, "team_secs": team_secs},
         client_lat=lat, client_lon=lon, client_targets=targets,
         fingerprint=caseload_fingerprint(region), catalogue=catalogue, plan=plan,
-        with_fillings=make_core, what_if_price=what_if_price,
+        with_fillings=make_core, what_if_price=what_if_price, widened=widened,
     )
 
 

@@ -111,15 +111,13 @@ def quality_lines(solver: dict) -> list[str]:
     search stopped, and whether a what-if had to move other clients to make room. Costs are
     in the weights' units (`scheduling.config`: one voluntary handover = 100 by default)."""
     objective, bound, gap = solver.get("objective"), solver.get("bound"), solver.get("gap")
-    seconds = solver.get("seconds")
-    took = f" in {seconds:g} s" if isinstance(seconds, (int, float)) else ""
     lines = []
     if objective is None:
         return ["no solver figures were recorded for this proposal"]
     if solver.get("status") == "optimal" or (bound is not None and gap is not None and gap <= 0):
         lines.append(f"optimal: no assignment under these rules costs less than this one ({objective:,} cost units)")
     elif bound is not None and gap is not None:
-        lines.append(f"the best proposal found{took}: it costs {objective:,} units, "
+        lines.append(f"the best proposal found: it costs {objective:,} units, "
                      f"and no assignment under these rules can cost less than {bound:,} (the proven bound), so at most "
                      f"{gap:.1%} of its cost could still be saved")
         if gap > 0.05:
@@ -127,7 +125,7 @@ def quality_lines(solver: dict) -> list[str]:
                          "which fills room no whole client fits), or the search was short, or both; the figures "
                          "cannot tell which")
     else:
-        lines.append(f"the best proposal found{took}: it costs {objective:,} units; no bound was proven, so how far it "
+        lines.append(f"the best proposal found: it costs {objective:,} units; no bound was proven, so how far it "
                      f"is from the best possible is not known")
     why = STOPPED_BY_TEXT.get(str(solver.get("stopped_by")))
     if why and solver.get("status") != "optimal":
@@ -286,7 +284,8 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
     checks = None
     # per coach, the clients this proposal brings to them (for the reason of one who gives up a place)
     taken_in = np.bincount(new[(new >= 0) & (new != cur)], minlength=problem.n_coaches)
-    joint_short = {g["index"]: g for g in ((explanation or {}).get("joint") or {}).get("groups", [])}
+    joint = (explanation or {}).get("joint")
+    joint_short = {g["index"]: g for g in (joint or {}).get("groups", [])}
     for j in np.flatnonzero((new != cur) | (new < 0)):
         to, frm = int(new[j]), int(cur[j])
         c = int(problem.client_class[j])
@@ -313,10 +312,15 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                        or (k.scope == "team" and own_team is not None and k.name == own_team)][:3]
                 n_el = int(problem.eligible_count[c])
                 why = [f"all {n_el} eligible coaches are full"] + rel
-                if joint_short and problem.catalogue is not None:
-                    g = joint_short.get(int(problem.catalogue.item_group[c]))
-                    if g is not None:
-                        why.append(f"points and client maximum together: {g['text']}")
+                g = joint_short.get(int(cat.item_group[c])) if joint_short and cat is not None else None
+                if g is not None:
+                    why.append(f"points and client maximum together: {g['text']}")
+                elif joint is not None and problem.widened and cat is not None:
+                    # a widened what-if: the count finds room for this client's group, but making
+                    # it means handing over clients who need not move, at the what-if's price
+                    why.append(f"room could be made only by handing over other clients, which this what-if judges "
+                               f"dearer than leaving them out (a handover here weighs {WHAT_IF_HANDOVER_FACTOR} times "
+                               f"as much as in a rebalance)")
                 if problem.core.max_moves is not None and frm >= 0 and not problem.forced_current[j]:
                     why.append("the handover cap was reached")
             if frm >= 0 and j in problem.why_ineligible:

@@ -526,7 +526,7 @@ def test_the_proposal_says_how_good_it_is_in_words():
     lines = quality_lines({"objective": 706417, "bound": 687760, "gap": 0.026411, "status": "feasible",
                            "seconds": 19.4, "stopped_by": "time"})
     assert lines == [
-        "the best proposal found in 19.4 s: it costs 706,417 units, and no assignment under these rules can cost less "
+        "the best proposal found: it costs 706,417 units, and no assignment under these rules can cost less "
         "than 687,760 (the proven bound), so at most 2.6% of its cost could still be saved",
         "the search stopped because the time limit ended the search"]
     wide = quality_lines({"objective": 21264407, "bound": 15339459, "gap": 0.27863, "status": "feasible", "seconds": 9.0,
@@ -554,8 +554,9 @@ def test_a_widened_what_if_with_a_plan_counts_only_who_cannot_be_placed(tiny):
     on A only if both a0 and a1 move (two handovers, dearer than leaving h2 out); no one but L
     serves h3's municipality. The widened run (with a placement plan) places h1 and leaves h2
     and h3 out. Only h3 *cannot* be placed: the plan's LP leaves h2 out for its price, which is
-    no floor on the count, so the joint check solves the count alone; and each client left out
-    gets the short checks of their own groups, not every short group's."""
+    no floor on the count, so the joint check solves the count alone; h2 is told that room
+    could be made by handovers the what-if judges too dear; and each client left out gets the
+    short checks of their own groups, not every short group's."""
     from scheduling.config import Weights
 
     coaches = [tiny.coach("L", cap=5.0, munis=("GM0301", "GM0302", "GM0303", "GM0304")),
@@ -574,4 +575,6 @@ def test_a_widened_what_if_with_a_plan_counts_only_who_cannot_be_placed(tiny):
     assert joint["min_unassigned"] == 1 and [g["group"] for g in joint["groups"]] == ["ww in GM0304"]
     assert "at least 1 clients cannot be placed" in joint["text"][0]
     assert not any("GM0304" in r for r in out["h2"]), out["h2"]  # h3's group's shortage is not h2's
-    assert out["h2"][-1] == "all 1 eligible coaches are full"
+    assert out["h2"][1] == "all 1 eligible coaches are full"
+    assert out["h2"][2].startswith("room could be made only by handing over other clients"), out["h2"]
+    assert out["h3"] == ["must leave: coach L leaves (what-if)", "no available coach holds ww and serves GM0304"]
