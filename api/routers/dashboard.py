@@ -401,12 +401,38 @@ def cancel_job_form(request: Request, job_id: IdPath, principal: PagePrincipal, 
     return RedirectResponse(f"/dashboard/jobs/{job_id}?done=cancel", status_code=303)
 
 
+#: moves shown per page of a proposal (a 50k rebalance proposes ~12 000)
+MOVES_PER_PAGE = 200
+MOVE_KINDS = ("handover", "forced", "placement")
+
+
 @router.get("/proposals/{proposal_id}")
-def proposal_page(request: Request, proposal_id: IdPath, principal: PagePrincipal):
-    return _proposal_page(request, proposal_id, principal)
+def proposal_page(request: Request, proposal_id: IdPath, principal: PagePrincipal,
+                  coach: Annotated[str, Query(max_length=100)] = "", kind: Annotated[str, Query(max_length=20)] = "",
+                  offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+    return _proposal_page(request, proposal_id, principal, moves_filter={"coach": coach.strip(), "kind": kind.strip(), "offset": offset})
 
 
-def _proposal_page(request: Request, proposal_id: str, principal: Principal, error: str | None = None, status_code: int = 200):
+def _moves_shown(result: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    """The page of a proposal's moves to show: those from or to one coach and of one kind
+    (handover, forced, placement) when asked, `MOVES_PER_PAGE` from `offset`. A coach the
+    proposal does not name or an unknown kind raises `FormError` naming the field."""
+    moves = result.get("moves") or []
+    coach, kind, offset = wanted.get("coach") or "", wanted.get("kind") or "", int(wanted.get("offset") or 0)
+    coaches = sorted({c["coach_id"] for part in ("before", "after") for c in (result.get(part) or {}).get("coaches") or []})
+    if kind and kind not in MOVE_KINDS:
+        raise FormError("Kind", f"choose {', '.join(MOVE_KINDS[:-1])} or {MOVE_KINDS[-1]} (got {kind!r})")
+    if coach and coach not in coaches:
+        raise FormError("Coach", f"{coach!r} is not a coach in this proposal")
+    chosen = [m for m in moves if (not coach or coach in (m.get("from_coach"), m.get("to_coach")))
+              and (not kind or m.get("kind") == kind)]
+    offset = min(offset, max(0, (len(chosen) - 1) // MOVES_PER_PAGE * MOVES_PER_PAGE))
+    return {"rows": chosen[offset:offset + MOVES_PER_PAGE], "matching": len(chosen), "total": len(moves),
+            "offset": offset, "limit": MOVES_PER_PAGE, "coach": coach, "kind": kind, "coaches": coaches, "kinds": MOVE_KINDS}
+
+
+def _proposal_page(request: Request, proposal_id: str, principal: Principal, error: str | None = None, status_code: int = 200,
+                   moves_filter: dict[str, Any] | None = None):
     service = service_of(request)
     row = caseload_service.get_proposal(service, proposal_id)
     if row is None:
@@ -414,9 +440,16 @@ def _proposal_page(request: Request, proposal_id: str, principal: Principal, err
     service.audit.record_clients(principal, "read", caseload_service.proposal_client_ids(row), "proposal (dashboard)",
                                  {"proposal_id": proposal_id})
     result = row.get("result") or {}
+    wanted = moves_filter or {}
+    try:
+        shown = _moves_shown(result, wanted)
+    except FormError as exc:
+        # the error names the field; every move is listed under it
+        error, status_code = f"{exc}.", 422
+        shown = _moves_shown(result, {})
     return render(
         request, "proposal.html", principal, status_code=status_code,
-        proposal=row, result=result, moves=result.get("moves") or [], unassigned=result.get("unassigned") or [],
+        proposal=row, result=result, moves=shown["rows"], shown=shown, unassigned=result.get("unassigned") or [],
         lose_coach=sum(1 for u in result.get("unassigned") or [] if u.get("from_coach")),
         stale=caseload_service.stale_reason(service, proposal_id) if row["status"] == "pending" else None,
         figures=_figures(result), loads=_load_rows(result), teams=_team_rows(result), why=_why(result.get("explanation")),

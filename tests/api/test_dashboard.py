@@ -347,3 +347,55 @@ def test_one_what_if_names_several_coaches_with_the_same_change(api):
     page = api.client.get(f"/dashboard/proposals/{job['result']['proposal_id']}", headers=h).text
     assert (f"Asked: what if: coach-a1 is absent from {start} until {end}, coach-b2 is absent from {start} until {end}; "
             "time limit 5 s.") in page
+
+
+def test_a_proposals_moves_are_filtered_by_coach_and_kind_and_paged(api, monkeypatch):
+    """A 50k rebalance proposes ~12 000 moves: the page shows them a page at a time, and the
+    manager picks one coach's (from or to them) or one kind. A filter it cannot use is said
+    with its field, and every move is listed."""
+    import re
+
+    from api.routers import dashboard
+
+    pytest.importorskip("scheduling.approval")
+    r = api.post("/v1/caseload/optimisations", "manager", json={"mode": "full", "options": {"time_limit": 5, "seed": 1}})
+    assert api.service.jobs.wait_idle(120)
+    pid = api.get(f"/v1/jobs/{r.json()['id']}", "manager").json()["result"]["proposal_id"]
+    moves = api.get(f"/v1/proposals/{pid}", "manager").json()["result"]["moves"]
+    assert len(moves) >= 5, "the region's rebalance moves enough clients to page through"
+    h = login(api, "manager")
+
+    def listed(query: str, status: int = 200) -> tuple[list[tuple[str, str, str, str]], str]:
+        page = api.client.get(f"/dashboard/proposals/{pid}{query}", headers=h)
+        assert page.status_code == status, page.text
+        table = page.text.split('id="moves"')[1].split("</section>")[0]
+        rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+?)(?: <small>.*?</small>)?</td>\s*<td>([^<]+?)(?: <small>.*?</small>)?</td>\s*"
+                          r'<td><span class="badge">([^<]+)</span>', table)
+        return rows, page.text
+
+    rows, _ = listed("")
+    assert [r[0] for r in rows] == [m["client_id"] for m in moves]
+    coach = moves[0]["to_coach"]
+    rows, text = listed(f"?coach={coach}")
+    want = [m["client_id"] for m in moves if coach in (m["from_coach"], m["to_coach"])]
+    assert [r[0] for r in rows] == want and all(coach in (r[1], r[2]) for r in rows)
+    assert f"Showing 1–{len(want)} of {len(want)} (every kind, from or to {coach}; {len(moves)} in all)" in text
+    kind = moves[0]["kind"]
+    rows, _ = listed(f"?kind={kind}")
+    assert [r[0] for r in rows] == [m["client_id"] for m in moves if m["kind"] == kind] and {r[3] for r in rows} == {kind}
+
+    monkeypatch.setattr(dashboard, "MOVES_PER_PAGE", 2)
+    rows, text = listed("")
+    assert [r[0] for r in rows] == [m["client_id"] for m in moves[:2]]
+    assert 'offset=2#moves">Next</a>' in text and ">Previous</a>" not in text
+    rows, text = listed("?offset=2")
+    assert [r[0] for r in rows] == [m["client_id"] for m in moves[2:4]] and 'offset=0#moves">Previous</a>' in text
+    last = (len(moves) - 1) // 2 * 2
+    rows, text = listed("?offset=100000")  # past the end: the last page
+    assert [r[0] for r in rows] == [m["client_id"] for m in moves[last:]] and ">Next</a>" not in text
+
+    monkeypatch.setattr(dashboard, "MOVES_PER_PAGE", 200)
+    rows, text = listed("?kind=bogus", 422)
+    assert "Kind: choose handover, forced or placement (got &#39;bogus&#39;)." in text and len(rows) == len(moves)
+    rows, text = listed("?coach=nobody&kind=forced", 422)
+    assert "Coach: &#39;nobody&#39; is not a coach in this proposal." in text and len(rows) == len(moves)

@@ -223,6 +223,23 @@ def test_capacity_checks_name_the_short_specialisation_and_team(tiny):
     assert ("team", "team-tech") not in checks
 
 
+def test_capacity_checks_that_are_not_short_come_fullest_first(tiny):
+    """Where nothing is short, the first checks are the groups that use the largest share of
+    what their coaches offer, not the ones with the least slack in points: one WW client on a
+    coach with 2.5 points (1.5 to spare) is less tight than 12 bijstand clients taking 18 of
+    20 (2 to spare)."""
+    coaches = [tiny.coach("B", specs=("bijstand",), cap=20, maxc=40, munis=("GM0301",)),
+               tiny.coach("W", specs=("ww",), cap=2.5, maxc=40, munis=("GM0302",))]
+    clients = ([tiny.client(f"b{i}", benefit="bijstand", rung=4, complexity=1) for i in range(12)]
+               + [tiny.client("w0", muni="GM0302")])
+    checks = capacity_checks(build_problem(tiny.make_region(coaches, clients), "full", opts(tiny)))
+    assert not any(c.short for c in checks)
+    uses = [c.use for c in checks]
+    assert uses == sorted(uses, reverse=True)
+    assert checks[0].name in ("bijstand clients", "GM0301", "bijstand in GM0301") and checks[0].use == 18.0 / 20.0
+    assert checks[-1].name in ("ww clients", "GM0302", "ww in GM0302") and checks[-1].use == 1.0 / 2.5
+
+
 def test_pin_conflict_is_explained(tiny):
     coaches = [tiny.coach("A", cap=1), tiny.coach("B", cap=50)]
     clients = [tiny.client("c1", "A"), tiny.client("c2")]
