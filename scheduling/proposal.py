@@ -283,7 +283,19 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
 
     checks = None
     # per coach, the clients this proposal brings to them (for the reason of one who gives up a place)
-    taken_in = np.bincount(new[(new >= 0) & (new != cur)], minlength=problem.n_coaches)
+    arrive = (new >= 0) & (new != cur)
+    taken_by_kind = {  # per coach, the clients this proposal brings, by the kind of their move
+        "who must move": np.bincount(new[arrive & (cur >= 0) & problem.forced_current], minlength=problem.n_coaches),
+        "new": np.bincount(new[arrive & (cur < 0)], minlength=problem.n_coaches),
+        "handed over": np.bincount(new[arrive & (cur >= 0) & ~problem.forced_current], minlength=problem.n_coaches),
+    }
+    taken_in = sum(taken_by_kind.values())
+
+    def takes_others(i: int) -> str:
+        """'coach X takes N other clients in this proposal (a who must move, b new, c handed over)'."""
+        n = int(taken_in[i])
+        parts = ", ".join(f"{int(v[i])} {k}" for k, v in taken_by_kind.items() if v[i])
+        return f"coach {problem.coach_ids[i]} takes {n} other client{'s' if n != 1 else ''} in this proposal ({parts})"
     joint = (explanation or {}).get("joint")
     joint_short = {g["index"]: g for g in (joint or {}).get("groups", [])}
     for j in np.flatnonzero((new != cur) | (new < 0)):
@@ -325,11 +337,10 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
                     why.append("the handover cap was reached")
             if frm >= 0 and j in problem.why_ineligible:
                 why.insert(0, f"must leave: {problem.why_ineligible[j]}")
-            elif frm >= 0 and (frm_takes := int(taken_in[frm])) > 0:
+            elif frm >= 0 and taken_in[frm] > 0:
                 # their coach stays and takes others in their place (a widened what-if, or a
                 # rebalance where seats are short): say so before "all eligible coaches are full"
-                why.insert(0, f"gives up their place: coach {problem.coach_ids[frm]} takes {frm_takes} other client"
-                              f"{'s' if frm_takes != 1 else ''} in this proposal")
+                why.insert(0, f"gives up their place: {takes_others(frm)}")
             unassigned.append({"client_id": ids[j], "from_coach": problem.coach_ids[frm] if frm >= 0 else None, "reasons": why})
             continue
         to_id = problem.coach_ids[to]
@@ -360,6 +371,11 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
             fb, fa = rel_before[problem.coach_ids[frm]], rel_after[problem.coach_ids[frm]]
             if fb > fa:
                 reasons.append(f"relieves coach {problem.coach_ids[frm]}: {fb:.0%} -> {fa:.0%} of capacity")
+            if not reasons and taken_in[frm] > 0:
+                # no gain of its own: the place it frees goes to others (until 2026-12-08 such a
+                # handover said only where the client may go: 463 of 829 on the demo region).
+                # A coach who takes no one in is relieved by every client who leaves: no third case
+                reasons.append(f"makes room: {takes_others(frm)}")
         need = problem.need[j]
         reasons.append(f"eligible: holds {', '.join(sorted(need)) or 'every needed role'}" + (
             f", serves {munis[j]}" if munis[j] is not None else ""))

@@ -508,7 +508,7 @@ def test_a_client_whose_place_goes_to_another_is_told_so(tiny):
     p = run_optimisation(r, "full", opts(tiny))
     assert [m["client_id"] for m in p.moves] == ["new"] and [u["client_id"] for u in p.unassigned] == ["settled"]
     why = p.unassigned[0]["reasons"]
-    assert why[:2] == ["gives up their place: coach A takes 1 other client in this proposal", "all 1 eligible coaches are full"]
+    assert why[:2] == ["gives up their place: coach A takes 1 other client in this proposal (1 new)", "all 1 eligible coaches are full"]
     assert p.after["summary"]["lose_coach"] == 1
 
 
@@ -595,3 +595,25 @@ def test_a_widened_what_if_with_a_plan_counts_only_who_cannot_be_placed(tiny):
     assert out["h2"][1] == "all 1 eligible coaches are full"
     assert out["h2"][2].startswith("room could be made only by handing over other clients"), out["h2"]
     assert out["h3"] == ["must leave: coach L leaves (what-if)", "no available coach holds ww and serves GM0304"]
+
+
+def test_every_handover_says_what_it_is_for(tiny):
+    """A handover with no gain of its own (sector, travel, language, a coach relieved) says what
+    it is for: the room it makes on its coach, who takes others in, by kind. B leaves: b0 must go to A, who is full with a0, so a0 moves on to C and makes
+    room for b0."""
+    coaches = [tiny.coach("A", cap=1.0, munis=("GM0301", "GM0302")), tiny.coach("B", cap=5.0, munis=("GM0302",)),
+               tiny.coach("C", cap=5.0, munis=("GM0301",))]
+    clients = [tiny.client("a0", "A", muni="GM0301"), tiny.client("b0", "B", muni="GM0302")]
+    region = tiny.make_region(coaches, clients)
+    p = run_optimisation(region, "full", opts(tiny, coach_leaves=["B"]))
+    moves = {m["client_id"]: m for m in p.moves}
+    assert set(moves) == {"a0", "b0"} and moves["a0"]["kind"] == "handover" and moves["b0"]["to_coach"] == "A"
+    assert moves["a0"]["reasons"][0] == "makes room: coach A takes 1 other client in this proposal (1 who must move)"
+    for m in p.moves:
+        if m["kind"] == "handover":
+            assert not m["reasons"][0].startswith(("eligible", "coach ")), m
+    # a coach who takes no one in is relieved by each client who leaves
+    even = tiny.make_region([tiny.coach("A", cap=4.0), tiny.coach("B", cap=4.0)],
+                            [tiny.client(f"a{i}", "A") for i in range(4)])
+    q = run_optimisation(even, "full", opts(tiny))
+    assert q.moves and all(m["reasons"][0] == "relieves coach A: 100% -> 50% of capacity" for m in q.moves), q.moves
