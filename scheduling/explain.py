@@ -80,8 +80,9 @@ class CapacityCheck:
 
 
 def capacity_checks(problem: CaseloadProblem) -> list[CapacityCheck]:
-    """All checks, shortest first, then the fullest (the largest share of the offer used). Demand = movable clients; offer = net free capacity of the
-    coaches that may serve them (capacity minus fixed clients)."""
+    """All checks, shortest first, then the fullest (the largest share of the offer used).
+    Demand = movable clients; offer = net free capacity of the coaches that may serve them
+    (capacity minus fixed clients)."""
     core = problem.core
     free_pts = core.capacity[0] / POINT_SCALE
     free_cnt = core.capacity[1]
