@@ -258,6 +258,9 @@ class ProposalOut(ProposalSummary):
     decision_note: str | None
     version: int
     result: dict[str, Any] = Field(description="Moves with reasons, before/after figures, unassigned clients with reasons, solver statistics.")
+    quality: list[str] = Field(default_factory=list, description=(
+        "How good the proposal is, in words: optimal, or the proven bound and the share of its cost that could at most "
+        "still be saved (the gap); why the search stopped; whether a what-if let other clients move to make room."))
 
 
 class OutcomeCreate(BaseModel):

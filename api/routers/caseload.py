@@ -98,6 +98,11 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "moves": len(moves)}
 
 
+def _whole(row: dict[str, Any]) -> dict[str, Any]:
+    """A proposal as `ProposalOut`: the summary, and how good it is in words."""
+    return {**_summary(row), "quality": caseload_service.proposal_quality(row.get("result") or {})}
+
+
 @router.get(
     "/proposals",
     response_model=Page[ProposalSummary],
@@ -132,7 +137,7 @@ def get_proposal(proposal_id: IdPath, service: ServiceDep, principal: PrincipalD
         raise not_found("proposal", proposal_id)
     service.audit.record_clients(principal, "read", caseload_service.proposal_client_ids(row), "proposal",
                                  {"proposal_id": proposal_id})
-    return _summary(row)
+    return _whole(row)
 
 
 @router.post(
@@ -146,7 +151,7 @@ def get_proposal(proposal_id: IdPath, service: ServiceDep, principal: PrincipalD
 async def approve(proposal_id: IdPath, service: ServiceDep, principal: PrincipalDep, body: Decision | None = None) -> dict:
     note = body.note if body else None
     row = await run_in_threadpool(caseload_service.decide, service, proposal_id, "approve", principal, note)
-    return _summary(row)
+    return _whole(row)
 
 
 @router.post(
@@ -158,4 +163,4 @@ async def approve(proposal_id: IdPath, service: ServiceDep, principal: Principal
 async def reject(proposal_id: IdPath, service: ServiceDep, principal: PrincipalDep, body: Decision | None = None) -> dict:
     note = body.note if body else None
     row = await run_in_threadpool(caseload_service.decide, service, proposal_id, "reject", principal, note)
-    return _summary(row)
+    return _whole(row)

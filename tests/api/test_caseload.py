@@ -46,6 +46,10 @@ def test_intake_job_gives_a_proposal_with_reasons(api):
     assert moved == {"c-023", "c-024"}, "intake places exactly the clients without a coach"
     assert all(m["reasons"] for m in p["result"]["moves"])
     assert p["result"]["before"]["summary"]["unassigned"] == 2
+    # how good it is, in words, from its own solver figures (as the dashboard and the CLI say it)
+    s = p["result"]["solver"]
+    assert p["quality"] and f"{s['objective']:,}" in p["quality"][0]
+    assert p["quality"][0].startswith("optimal:") if s["status"] == "optimal" else f"{s['bound']:,} (the proven bound)" in p["quality"][0]
     listed = api.get("/v1/proposals?status=pending", "admin").json()
     assert [x["id"] for x in listed["items"]] == [pid] and listed["items"][0]["moves"] == 2
     reads = [r for r in api.audit_rows() if r["action"] == "read" and (r["detail"] or {}).get("proposal_id") == pid]
@@ -114,6 +118,7 @@ def test_approve_applies_moves(api):
     r = api.post(f"/v1/proposals/{pid}/approve", "manager", json={"note": "looks good"})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "approved" and r.json()["decided_by"] == "test-manager"
+    assert r.json()["quality"] == api.get(f"/v1/proposals/{pid}", "manager").json()["quality"] != []
     assert api.get("/v1/clients/c-023", "case_system").json()["coach_id"] is not None
     assert api.get("/v1/caseload/balance", "manager").json()["unassigned_clients"] == 0
 
