@@ -13,8 +13,7 @@
 from __future__ import annotations
 
 import math
-
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -51,6 +50,8 @@ class CapacityCheck:
     offered_points: float
     demand_clients: int
     offered_clients: int
+    #: the problem's classes the check counts (for the reasons of the clients left out)
+    classes: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
 
     @property
     def use(self) -> float:
@@ -130,6 +131,7 @@ def capacity_checks(problem: CaseloadProblem) -> list[CapacityCheck]:
             scope=scope, name=name if scope != "specialisation" else f"{name} clients",
             demand_points=float(cls_pts[cls].sum()), offered_points=float(free_pts[coaches].sum()),
             demand_clients=int(cls_cnt[cls].sum()), offered_clients=int(free_cnt[coaches].sum()),
+            classes=frozenset(cls),
         ))
     # short ones by how much they lack; the others by how much of the offer they use (by the
     # slack in points, a group of 4 clients beside 1 780 free points ranked among the

@@ -282,9 +282,11 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
     from scheduling.explain import capacity_checks, no_coach_reason
 
     checks = None
-    # per coach, the clients this proposal brings to them (for the reason of one who gives up a place)
+    cat = problem.catalogue
+    # per coach, the clients this proposal brings, by the kind of their move (for the reason
+    # of a handover that makes room and of a client who gives up their place)
     arrive = (new >= 0) & (new != cur)
-    taken_by_kind = {  # per coach, the clients this proposal brings, by the kind of their move
+    taken_by_kind = {
         "who must move": np.bincount(new[arrive & (cur >= 0) & problem.forced_current], minlength=problem.n_coaches),
         "new": np.bincount(new[arrive & (cur < 0)], minlength=problem.n_coaches),
         "handed over": np.bincount(new[arrive & (cur >= 0) & ~problem.forced_current], minlength=problem.n_coaches),
@@ -296,6 +298,7 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
         n = int(taken_in[i])
         parts = ", ".join(f"{int(v[i])} {k}" for k, v in taken_by_kind.items() if v[i])
         return f"coach {problem.coach_ids[i]} takes {n} other client{'s' if n != 1 else ''} in this proposal ({parts})"
+
     joint = (explanation or {}).get("joint")
     joint_short = {g["index"]: g for g in (joint or {}).get("groups", [])}
     for j in np.flatnonzero((new != cur) | (new < 0)):
@@ -307,21 +310,9 @@ def build_proposal(problem: CaseloadProblem, result: SolveResult, region: Region
             else:
                 if checks is None:
                     checks = [k for k in capacity_checks(problem) if k.short]
-                need = problem.need[j]
-                m = munis[j]
-                # the short checks of this client's own groups (named as `capacity_checks` names
-                # them), not every short group's (until 2026-12-08 every "needs" and "team" check
-                # was given to every client left out)
-                label = " ".join(sorted(need)) or "no specialisation"
-                own_needs = f"{label} in {m}" if m is not None else label
-                cat, core = problem.catalogue, problem.core
-                agents = cat.agents_of(int(cat.item_group[c])) if cat is not None else \
-                    core.pair_agent[core.item_start[c]:core.item_start[c + 1]]
-                teams = {problem.coach_team[i] for i in agents}
-                own_team = next(iter(teams)) if len(teams) == 1 and None not in teams else None
-                rel = [k.text() for k in checks if (k.scope == "specialisation" and k.name.split(" ")[0] in need)
-                       or (k.scope == "municipality" and k.name == m) or (k.scope == "needs" and k.name == own_needs)
-                       or (k.scope == "team" and own_team is not None and k.name == own_team)][:3]
+                # the short checks of this client's own groups, not every short group's (until
+                # 2026-12-08 every "needs" and "team" check was given to every client left out)
+                rel = [k.text() for k in checks if c in k.classes][:3]
                 n_el = int(problem.eligible_count[c])
                 why = [f"all {n_el} eligible coaches are full"] + rel
                 g = joint_short.get(int(cat.item_group[c])) if joint_short and cat is not None else None
